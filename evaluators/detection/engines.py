@@ -1,0 +1,141 @@
+"""Running a ``Problem`` through hotcoco (default, Rust) or pycocotools (reference).
+
+Both return pycocotools' accumulated arrays over the virtual category axis: precision and scores
+``[T, R, V, A, M]`` and recall ``[T, V, A, M]`` (-1 where a category has no ground truth).
+
+pycocotools records the matched ground-truth *id* per detection and treats id 0 as "unmatched", so
+a detection matched to a box with id 0 counts as a false positive (or is ignored when outside the
+area range). The ``official`` protocol keeps that: the matching itself is unaffected, so we patch
+the recorded matches of the id-0 copies after ``evaluate()``. hotcoco matches id 0 normally, so
+with hotcoco the few virtual categories that hold an id-0 box are re-scored with pycocotools.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from evaluators.detection.presets import AREA_LABELS, Preset
+from evaluators.detection.problem import Problem
+
+BACKENDS = ("hotcoco", "pycocotools")
+
+
+@dataclass(frozen=True)
+class Accumulated:
+    precision: np.ndarray  # [T, R, V, A, M]
+    recall: np.ndarray  # [T, V, A, M]
+    scores: np.ndarray  # [T, R, V, A, M]
+
+
+def run_engine(problem: Problem, preset: Preset, backend: str) -> Accumulated:
+    if backend == "pycocotools":
+        return _pycocotools(problem, preset, np.arange(problem.num_vcats))
+    if backend != "hotcoco":
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    acc = _hotcoco(problem, preset)
+    quirky = np.unique(problem.gt_vcat[problem.id0_gt])
+    if len(quirky):
+        sub = _pycocotools(_subset(problem, quirky), preset, quirky)
+        for full, part in ((acc.precision, sub.precision), (acc.scores, sub.scores)):
+            full[:, :, quirky] = part
+        acc.recall[:, quirky] = sub.recall
+    return acc
+
+
+def hotcoco_eval(problem: Problem, preset: Preset):
+    """An evaluated (not yet accumulated) hotcoco ``COCOeval`` of the problem."""
+    import hotcoco
+
+    images = [{"id": int(i), "width": 0, "height": 0} for i in problem.image_ids]
+    cats = [{"id": v, "name": str(v)} for v in range(problem.num_vcats)]
+    gt = hotcoco.COCO.from_arrays(images, cats, problem.gt_image, problem.gt_vcat, problem.gt_boxes,
+                                  ids=np.arange(1, len(problem.gt_image) + 1), area=problem.gt_areas,
+                                  iscrowd=problem.gt_crowd.astype(np.int64))
+    rows = np.column_stack([problem.dt_image, problem.dt_boxes, problem.dt_scores, problem.dt_vcat]).astype(float)
+    dt = gt.load_res(rows.reshape(-1, 7))
+    ev = hotcoco.COCOeval(gt, dt, "bbox")
+    p = ev.params
+    p.img_ids = problem.image_ids.tolist()
+    p.cat_ids = list(range(problem.num_vcats))
+    p.iou_thrs = list(preset.iou_thrs)
+    p.max_dets = list(preset.max_dets)
+    p.area_rng = [list(a) for a in preset.area_ranges]
+    p.area_rng_lbl = list(AREA_LABELS)
+    ev.params = p
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # hotcoco warns that non-COCO limits/areas are not COCO's
+        ev.evaluate()
+    return ev
+
+
+def _hotcoco(problem: Problem, preset: Preset) -> Accumulated:
+    ev = hotcoco_eval(problem, preset)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ev.accumulate()
+    e = ev.eval
+    return Accumulated(np.array(e["precision"]), np.array(e["recall"]), np.array(e["scores"]))
+
+
+def _subset(problem: Problem, vcats: np.ndarray) -> Problem:
+    g, d = np.isin(problem.gt_vcat, vcats), np.isin(problem.dt_vcat, vcats)
+    return replace(problem, gt_image=problem.gt_image[g], gt_vcat=problem.gt_vcat[g], gt_boxes=problem.gt_boxes[g],
+                   gt_areas=problem.gt_areas[g], gt_crowd=problem.gt_crowd[g], id0_gt=problem.id0_gt[g],
+                   dt_image=problem.dt_image[d], dt_vcat=problem.dt_vcat[d], dt_boxes=problem.dt_boxes[d],
+                   dt_scores=problem.dt_scores[d])
+
+
+def _pycocotools(problem: Problem, preset: Preset, vcats: np.ndarray) -> Accumulated:
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    images = [{"id": int(i)} for i in problem.image_ids]
+    cats = [{"id": int(v)} for v in vcats]
+    gt_anns = [{"id": n + 1, "image_id": i, "category_id": c, "bbox": b, "area": a, "iscrowd": int(z)}
+               for n, (i, c, b, a, z) in enumerate(zip(problem.gt_image.tolist(), problem.gt_vcat.tolist(),
+                                                       problem.gt_boxes.tolist(), problem.gt_areas.tolist(),
+                                                       problem.gt_crowd.tolist()))]
+    # The fields pycocotools' loadRes derives for box results: id from 1, area w*h, not crowd.
+    dt_anns = [{"id": n + 1, "image_id": i, "category_id": c, "bbox": b, "score": s, "area": b[2] * b[3],
+                "iscrowd": 0}
+               for n, (i, c, b, s) in enumerate(zip(problem.dt_image.tolist(), problem.dt_vcat.tolist(),
+                                                    problem.dt_boxes.tolist(), problem.dt_scores.tolist()))]
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt, dt = COCO(), COCO()
+        gt.dataset = {"images": images, "categories": cats, "annotations": gt_anns}
+        dt.dataset = {"images": images, "categories": cats, "annotations": dt_anns}
+        gt.createIndex()
+        dt.createIndex()
+        ev = COCOeval(gt, dt, "bbox")
+        p = ev.params
+        p.imgIds = problem.image_ids.tolist()
+        p.catIds = [int(v) for v in vcats]
+        p.iouThrs = np.array(preset.iou_thrs)
+        p.maxDets = list(preset.max_dets)
+        p.areaRng = [list(a) for a in preset.area_ranges]
+        p.areaRngLbl = list(AREA_LABELS)
+        ev.evaluate()
+        _unmatch_id0(ev, np.flatnonzero(problem.id0_gt) + 1)
+        ev.accumulate()
+    e = ev.eval
+    return Accumulated(e["precision"], e["recall"], e["scores"])
+
+
+def _unmatch_id0(ev, id0_ids: np.ndarray) -> None:
+    """Record matches to the copies of an id-0 box as pycocotools records id 0: no match."""
+    if not len(id0_ids):
+        return
+    for e in ev.evalImgs:
+        if e is None or not len(e["dtIds"]):
+            continue
+        hit = np.isin(e["dtMatches"], id0_ids)
+        if hit.any():
+            lo, hi = e["aRng"]
+            areas = np.array([ev.cocoDt.anns[i]["area"] for i in e["dtIds"]])
+            outside = (areas < lo) | (areas > hi)
+            e["dtIgnore"] = np.where(hit, e["dtIgnore"] | outside[None, :], e["dtIgnore"])
+            e["dtMatches"] = np.where(hit, 0, e["dtMatches"])

@@ -1,0 +1,124 @@
+"""The evaluation problem: ground truth and detections laid out on a (bucket x class) category axis.
+
+Upstream's AODRawMetric is a pycocotools COCOeval whose per-image records are keyed by
+(image, class, condition tag). We build the same thing as a plain COCO problem whose "virtual
+category" is ``bucket * K + class_index``: one ordinary evaluation (IoUs and matches once) then
+gives precision/recall for every bucket, and the per-image lists hold exactly what upstream's do,
+in the same order (file order, copies adjacent), so even ties resolve identically:
+
+* every box and detection of an image appears in each bucket of the image, as many times as the
+  protocol's multiplicity says (2 for a single-tag image in its tag's bucket, officially);
+* boxes of the ignore category become crowd boxes of every class that has detections in that
+  image (after the class's own boxes), and the ignore category is not scored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from evaluators.detection.conditions import bucket_names, image_buckets
+from evaluators.detection.presets import Preset
+from evaluators.detection.validate import Detections, GroundTruth
+from evaluators.errors import warn
+
+
+@dataclass(frozen=True)
+class Problem:
+    buckets: list  # bucket names; bucket b owns virtual categories b*K .. b*K+K-1
+    cat_ids: np.ndarray  # (K,) scored class ids, sorted
+    cat_names: list
+    bucket_images: np.ndarray  # (B,) distinct images per bucket
+    image_ids: np.ndarray  # (I,) sorted
+    gt_image: np.ndarray  # (N,) int64
+    gt_vcat: np.ndarray
+    gt_boxes: np.ndarray  # (N, 4)
+    gt_areas: np.ndarray
+    gt_crowd: np.ndarray  # bool
+    id0_gt: np.ndarray  # (N,) bool: copies of an original non-crowd box with id 0 (pycocotools' quirk)
+    dt_image: np.ndarray  # (D,)
+    dt_vcat: np.ndarray
+    dt_boxes: np.ndarray
+    dt_scores: np.ndarray
+
+    @property
+    def num_vcats(self) -> int:
+        return len(self.buckets) * len(self.cat_ids)
+
+
+def build_problem(gt: GroundTruth, dt: Detections, preset: Preset, protocol: str) -> Problem:
+    ignore_ids = (gt.cat_ids[[n == preset.ignore_category for n in gt.cat_names]]
+                  if preset.ignore_category else np.zeros(0, np.int64))
+    scored = np.sort(gt.cat_ids[~np.isin(gt.cat_ids, ignore_ids)])
+    K = len(scored)
+
+    per_image = [(tags, image_buckets(tags, protocol)) for tags in gt.image_tags]
+    buckets = bucket_names(per_image)
+    bucket_index = {name: b for b, name in enumerate(buckets)}
+    # "units": one per (image, bucket, copy), grouped by image in file order.
+    unit_bucket = np.array([bucket_index[name] for _, bk in per_image for name, m in bk.items() for _ in range(m)],
+                           np.int64)
+    unit_count = np.array([sum(bk.values()) for _, bk in per_image], np.int64)
+    unit_start = np.cumsum(unit_count) - unit_count
+    bucket_images = np.zeros(len(buckets), np.int64)
+    for _, bk in per_image:
+        bucket_images[[bucket_index[name] for name in bk]] += 1
+
+    order = np.argsort(gt.image_ids, kind="stable")
+
+    def to_row(ids: np.ndarray) -> np.ndarray:
+        """File-order row of each image id."""
+        return order[np.searchsorted(gt.image_ids[order], ids)]
+
+    def expand(rows: np.ndarray):
+        """Repeat each source row once per unit of its image: (source index, bucket of the copy)."""
+        counts = unit_count[rows]
+        src = np.repeat(np.arange(len(rows)), counts)
+        offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        return src, unit_bucket[np.repeat(unit_start[rows], counts) + offset]
+
+    # Detections of scored classes (detections of the ignore category are never scored).
+    keep = ~np.isin(dt.cat_ids, ignore_ids)
+    d_rows = to_row(dt.image_ids[keep])
+    d_cls = np.searchsorted(scored, dt.cat_ids[keep])
+    src, b = expand(d_rows)
+    d_sel = np.flatnonzero(keep)[src]
+
+    # Regular boxes of scored classes, then ignore regions copied into every class detected in the image.
+    regular = ~np.isin(gt.ann_cat_ids, ignore_ids)
+    g_rows = to_row(gt.ann_image_ids[regular])
+    g_src, g_b = expand(g_rows)
+    g_sel = np.flatnonzero(regular)[g_src]
+    g_cls = np.searchsorted(scored, gt.ann_cat_ids[g_sel])
+
+    ignore = np.flatnonzero(~regular)
+    if len(ignore) and not gt.ann_crowd[ignore].all():
+        warn(f"{gt.source}: {int((~gt.ann_crowd[ignore]).sum())} '{preset.ignore_category}' boxes have "
+             "iscrowd=0; ignore regions are always treated as crowd boxes")
+    i_sel, i_cls, i_b = _ignore_copies(ignore, to_row(gt.ann_image_ids[ignore]), d_rows, d_cls, expand)
+
+    sel = np.concatenate([g_sel, i_sel])
+    id0 = np.zeros(len(sel), bool)
+    if protocol == "official":
+        id0[: len(g_sel)] = (gt.ann_ids[g_sel] == 0) & ~gt.ann_crowd[g_sel]
+    name_of = dict(zip(gt.cat_ids.tolist(), gt.cat_names))
+    return Problem(
+        buckets=buckets, cat_ids=scored, cat_names=[name_of[c] for c in scored.tolist()],
+        bucket_images=bucket_images, image_ids=np.sort(gt.image_ids),
+        gt_image=gt.ann_image_ids[sel], gt_vcat=np.concatenate([g_b * K + g_cls, i_b * K + i_cls]),
+        gt_boxes=gt.ann_boxes[sel], gt_areas=gt.ann_areas[sel],
+        gt_crowd=np.concatenate([gt.ann_crowd[g_sel], np.ones(len(i_sel), bool)]), id0_gt=id0,
+        dt_image=dt.image_ids[d_sel], dt_vcat=b * K + d_cls[src], dt_boxes=dt.boxes[d_sel], dt_scores=dt.scores[d_sel])
+
+
+def _ignore_copies(ignore: np.ndarray, ignore_rows: np.ndarray, d_rows: np.ndarray, d_cls: np.ndarray, expand):
+    """Copies of each ignore box (file order) into each class detected in its image, each copied per unit."""
+    if not len(ignore) or not len(d_rows):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    pairs = np.unique(np.stack([d_rows, d_cls], 1), axis=0)  # (image row, class) with detections, sorted
+    first = np.searchsorted(pairs[:, 0], ignore_rows, "left")
+    count = np.searchsorted(pairs[:, 0], ignore_rows, "right") - first
+    src = np.repeat(np.arange(len(ignore)), count)
+    pair = np.repeat(first, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    u_src, u_b = expand(ignore_rows[src])
+    return ignore[src][u_src], pairs[pair, 1][u_src], u_b

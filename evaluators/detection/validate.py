@@ -1,0 +1,248 @@
+"""Loading and validating COCO ground truth and COCO-results detections into column arrays.
+
+Every malformed entry raises ``BadInputError("<source>: <what> <index/id>: ...")``. The fast path
+checks whole columns with NumPy; only when a column fails is the list walked to name the culprit.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import orjson
+
+from evaluators.errors import BadInputError, warn
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """A validated COCO detection ground truth, as columns (annotations in file order)."""
+
+    source: str
+    image_ids: np.ndarray  # (I,) int64, file order
+    image_tags: list  # per image: list of tag strings, or None when the image has no `tag`
+    image_info: list  # per image: {"id", "width", "height"} as far as given
+    cat_ids: np.ndarray  # (C,) int64, file order
+    cat_names: list
+    ann_ids: np.ndarray  # (N,) int64
+    ann_image_ids: np.ndarray
+    ann_cat_ids: np.ndarray
+    ann_boxes: np.ndarray  # (N, 4) float64, x y w h
+    ann_areas: np.ndarray  # (N,) float64, the file's `area`
+    ann_crowd: np.ndarray  # (N,) bool
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Validated detections (COCO results format), as columns in file order."""
+
+    source: str
+    image_ids: np.ndarray  # (D,) int64
+    cat_ids: np.ndarray  # (D,) int64
+    boxes: np.ndarray  # (D, 4) float64, x y w h
+    scores: np.ndarray  # (D,) float64
+
+    @classmethod
+    def concatenate(cls, parts: list["Detections"], source: str) -> "Detections":
+        if not parts:
+            return cls(source, *_empty_det_columns())
+        return cls(source, *(np.concatenate([getattr(p, f) for p in parts])
+                             for f in ("image_ids", "cat_ids", "boxes", "scores")))
+
+
+def read_json(src: Any, what: str) -> tuple[Any, str]:
+    """Return (parsed object, source name). ``src`` is a path or an already loaded object."""
+    if isinstance(src, (str, os.PathLike)):
+        path = Path(src)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise BadInputError(f"{path}: {what} file not found") from None
+        except IsADirectoryError:
+            raise BadInputError(f"{path}: expected a {what} JSON file, got a directory") from None
+        try:
+            return orjson.loads(data), str(path)
+        except orjson.JSONDecodeError as exc:
+            raise BadInputError(f"{path}: invalid JSON: {exc}") from None
+    return src, f"<{what}>"
+
+
+def load_ground_truth(src: Any) -> GroundTruth:
+    """Load and validate a COCO detection ground truth (path or dict)."""
+    if isinstance(src, GroundTruth):
+        return src
+    obj, source = read_json(src, "ground truth")
+    if not isinstance(obj, dict):
+        raise BadInputError(f"{source}: ground truth must be a JSON object with images/annotations/categories, "
+                            f"got {type(obj).__name__}")
+    lists = {}
+    for key in ("images", "annotations", "categories"):
+        value = obj.get(key, [] if key == "annotations" else None)
+        if not isinstance(value, list):
+            raise BadInputError(f"{source}: ground truth field '{key}' must be a list")
+        _require_dicts(value, source, key[:-1])
+        lists[key] = value
+    images, anns, cats = lists["images"], lists["annotations"], lists["categories"]
+
+    image_ids = _int_column(images, "id", source, "image")
+    _require_unique(image_ids, source, "image id")
+    cat_ids = _int_column(cats, "id", source, "category")
+    _require_unique(cat_ids, source, "category id")
+    cat_names = [c.get("name", str(c["id"])) for c in cats]
+    for i, name in enumerate(cat_names):
+        if not isinstance(name, str):
+            raise BadInputError(f"{source}: category {i}: 'name' must be a string, got {name!r}")
+    image_tags = [_tags(im, source, i) for i, im in enumerate(images)]
+    untagged = sum(t is None for t in image_tags)
+    if untagged:
+        warn(f"{source}: {untagged} of {len(images)} images have no 'tag' list; they count only in 'all'")
+    image_info = [{k: im[k] for k in ("id", "width", "height") if k in im} for im in images]
+
+    ann_ids = _int_column(anns, "id", source, "annotation")
+    _require_unique(ann_ids, source, "annotation id")
+    ann_image_ids = _int_column(anns, "image_id", source, "annotation")
+    _require_known(ann_image_ids, image_ids, anns, "image_id", source, "annotation")
+    ann_cat_ids = _int_column(anns, "category_id", source, "annotation")
+    _require_known(ann_cat_ids, cat_ids, anns, "category_id", source, "annotation")
+    boxes = _box_column(anns, source, "annotation")
+    areas, missing_area = _area_column(anns, boxes, source)
+    if missing_area:
+        warn(f"{source}: {missing_area} annotations have no 'area'; using bbox width*height")
+    crowd = _crowd_column(anns, source)
+    return GroundTruth(source, image_ids, image_tags, image_info, cat_ids, cat_names, ann_ids, ann_image_ids,
+                       ann_cat_ids, boxes, areas, crowd)
+
+
+def load_detections(src: Any, gt: GroundTruth) -> Detections:
+    """Load and validate detections in the COCO results format (a list of
+    ``{"image_id", "category_id", "bbox": [x, y, w, h], "score"}``), as MMDetection's
+    ``--format-only`` / ``outfile_prefix`` writes them."""
+    if isinstance(src, Detections):
+        return src
+    obj, source = read_json(src, "detections")
+    if isinstance(obj, dict):
+        raise BadInputError(f"{source}: detections must be a JSON list of COCO results "
+                            f"({{image_id, category_id, bbox, score}}), got an object"
+                            + (" (is this a ground-truth file?)" if "annotations" in obj else ""))
+    if not isinstance(obj, list):
+        raise BadInputError(f"{source}: detections must be a JSON list, got {type(obj).__name__}")
+    if not obj:
+        warn(f"{source}: the detections list is empty; every AP with ground truth is 0")
+        return Detections(source, *_empty_det_columns())
+    _require_dicts(obj, source, "detection")
+    image_ids = _int_column(obj, "image_id", source, "detection")
+    _require_known(image_ids, gt.image_ids, obj, "image_id", source, "detection")
+    cat_ids = _int_column(obj, "category_id", source, "detection")
+    _require_known(cat_ids, gt.cat_ids, obj, "category_id", source, "detection")
+    boxes = _box_column(obj, source, "detection")
+    scores = _number_column(obj, "score", source, "detection")
+    return Detections(source, image_ids, cat_ids, boxes, scores)
+
+
+def _empty_det_columns():
+    return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0))
+
+
+def _first_bad(items: list, ok: Callable[[Any], bool]) -> int:
+    return next(i for i, item in enumerate(items) if not ok(item))
+
+
+def _require_dicts(items: list, source: str, what: str) -> None:
+    if not all(type(x) is dict for x in items):
+        i = _first_bad(items, lambda x: isinstance(x, dict))
+        raise BadInputError(f"{source}: {what} {i} must be a JSON object, got {items[i]!r:.80}")
+
+
+def _field(items: list, key: str, source: str, what: str) -> list:
+    try:
+        return [x[key] for x in items]
+    except KeyError:
+        i = _first_bad(items, lambda x: key in x)
+        raise BadInputError(f"{source}: {what} {i} has no '{key}'") from None
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _int_column(items: list, key: str, source: str, what: str) -> np.ndarray:
+    values = _field(items, key, source, what)
+    arr = np.asarray(values) if values else np.zeros(0, np.int64)
+    if arr.dtype.kind != "i" or arr.ndim != 1:
+        i = _first_bad(values, _is_int)
+        raise BadInputError(f"{source}: {what} {i}: '{key}' must be an integer, got {values[i]!r:.80}")
+    return arr.astype(np.int64, copy=False)
+
+
+def _is_finite_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def _number_column(items: list, key: str, source: str, what: str) -> np.ndarray:
+    values = _field(items, key, source, what)
+    arr = np.asarray(values) if values else np.zeros(0)
+    if arr.dtype.kind not in "if" or arr.ndim != 1 or not np.isfinite(arr).all():
+        i = _first_bad(values, _is_finite_number)
+        raise BadInputError(f"{source}: {what} {i}: '{key}' must be a finite number, got {values[i]!r:.80}")
+    return arr.astype(np.float64, copy=False)
+
+
+def _box_ok(box) -> bool:
+    return (isinstance(box, list) and len(box) == 4 and all(_is_finite_number(v) for v in box)
+            and box[2] > 0 and box[3] > 0)
+
+
+def _box_column(items: list, source: str, what: str) -> np.ndarray:
+    values = _field(items, "bbox", source, what)
+    arr = np.asarray(values) if values else np.zeros((0, 4))
+    good = (arr.dtype.kind in "if" and arr.ndim == 2 and arr.shape[1] == 4 and np.isfinite(arr).all()
+            and (arr[:, 2:] > 0).all())
+    if not good:
+        i = _first_bad(values, _box_ok)
+        raise BadInputError(f"{source}: {what} {i}: 'bbox' must be [x, y, w, h] with finite numbers and "
+                            f"w, h > 0, got {values[i]!r:.80}")
+    return arr.astype(np.float64, copy=False)
+
+
+def _area_column(anns: list, boxes: np.ndarray, source: str) -> tuple[np.ndarray, int]:
+    raw = [a.get("area") for a in anns]
+    missing = sum(v is None for v in raw)
+    values = [w * h if v is None else v for v, (_, _, w, h) in zip(raw, boxes.tolist())]
+    arr = np.asarray(values) if values else np.zeros(0)
+    if arr.dtype.kind not in "if" or not np.isfinite(arr).all() or (arr < 0).any():
+        i = _first_bad(values, lambda v: _is_finite_number(v) and v >= 0)
+        raise BadInputError(f"{source}: annotation {i}: 'area' must be a finite number >= 0, got {values[i]!r:.80}")
+    return arr.astype(np.float64, copy=False), missing
+
+
+def _crowd_column(anns: list, source: str) -> np.ndarray:
+    values = [a.get("iscrowd", 0) for a in anns]
+    bad = [i for i, v in enumerate(values) if v not in (0, 1) or isinstance(v, float)]
+    if bad:
+        raise BadInputError(f"{source}: annotation {bad[0]}: 'iscrowd' must be 0 or 1, got {values[bad[0]]!r:.80}")
+    return np.asarray(values, dtype=bool) if values else np.zeros(0, bool)
+
+
+def _tags(image: dict, source: str, index: int):
+    tags = image.get("tag")
+    if tags is None:
+        return None
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
+        raise BadInputError(f"{source}: image {index} (id {image['id']}): 'tag' must be a list of non-empty "
+                            f"strings, got {tags!r:.80}")
+    return tags
+
+
+def _require_unique(ids: np.ndarray, source: str, what: str) -> None:
+    uniq, counts = np.unique(ids, return_counts=True)
+    if (counts > 1).any():
+        raise BadInputError(f"{source}: duplicate {what} {int(uniq[counts > 1][0])}")
+
+
+def _require_known(values: np.ndarray, known: np.ndarray, items: list, key: str, source: str, what: str) -> None:
+    ok = np.isin(values, known)
+    if not ok.all():
+        i = int(np.argmin(ok))
+        raise BadInputError(f"{source}: {what} {i}: unknown {key} {int(values[i])} (not in the ground truth)")
