@@ -1,0 +1,1 @@
+"""ImageNet-S: list files, dataset builder, LUSS submissions (scored with ``evaluators.luss``)."""
