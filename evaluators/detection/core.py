@@ -6,7 +6,7 @@ and ARs/ARm/ARl at the last limit, AR at each limit.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 import numpy as np
@@ -22,7 +22,11 @@ RESULT_VERSION = 1
 
 @dataclass(frozen=True)
 class DetectionResult:
-    """Everything one evaluation produced. ``precision`` is ``[T, R, B, K, A, M]`` (buckets x classes)."""
+    """Everything one evaluation produced.
+
+    ``precision`` ``[T, R, B, K, L]`` and ``recall`` ``[T, B, K, L]`` hold buckets x classes at area
+    "all" for the limits in ``params["bucket_max_dets"]`` (the ones the bucket metrics use).
+    """
 
     preset: str
     backend: str
@@ -48,7 +52,7 @@ class DetectionResult:
     def pr_curve(self, bucket: str = ALL, iou: float = 0.5) -> np.ndarray:
         """Mean precision over classes at each of the 101 recall thresholds (-1 where undefined)."""
         t = _iou_index(self.params["iou_thrs"], iou)
-        prec = self.precision[t, :, self.buckets.index(bucket), :, 0, -1]  # [R, K]
+        prec = self.precision[t, :, self.buckets.index(bucket), :, -1]  # [R, K]
         valid = prec > -1
         counts = valid.sum(1)
         return np.where(counts > 0, np.where(valid, prec, 0).sum(1) / np.maximum(counts, 1), -1.0)
@@ -79,16 +83,26 @@ def evaluate_detections(gt: Any, dt: Any, preset: "str | Preset" = "aodraw", bac
     gt = load_ground_truth(gt)
     dt = load_detections(dt, gt)
     problem = build_problem(gt, dt, preset, protocol)
-    acc = run_engine(problem, preset, backend)
+    K = len(problem.cat_ids)
+    overall = run_engine(problem, preset, backend, np.arange(K))  # bucket "all" comes first
+    # The other buckets only report area "all" at two limits: evaluate just that.
+    bucket_preset = replace(preset, area_ranges=preset.area_ranges[:1], max_dets=bucket_max_dets(preset))
+    buckets = run_engine(problem, bucket_preset, backend, np.arange(K, problem.num_vcats))
     tide = tide_errors(gt, dt, preset) if errors else None
-    return summarize(problem, acc, preset, backend, protocol, tide)
+    return summarize(problem, overall, buckets, preset, backend, protocol, tide)
+
+
+def bucket_max_dets(preset: Preset) -> tuple:
+    """The limits the per-bucket AP (``ap_max_det``) and AP50/AP75 (the last limit) use."""
+    return tuple(sorted({preset.ap_max_det, preset.max_dets[-1]} & set(preset.max_dets)))
 
 
 def tide_errors(gt: GroundTruth, dt: Detections, preset: Preset) -> dict:
     """TIDE-style error breakdown (classification, localisation, both, duplicate, background, missed)
     over all images, ignore regions applied, from hotcoco's ``tide_errors``."""
     untagged = GroundTruth(**{**gt.__dict__, "image_tags": [None] * len(gt.image_tags)})
-    ev = hotcoco_eval(build_problem(untagged, dt, preset, "corrected"), preset)
+    problem = build_problem(untagged, dt, preset, "corrected")
+    ev = hotcoco_eval(problem, preset, np.arange(problem.num_vcats))
     return ev.tide_errors()
 
 
@@ -135,36 +149,40 @@ def _mean_valid(values: np.ndarray) -> float:
     return float(np.mean(valid)) if valid.size else -1.0
 
 
-def summarize(problem: Problem, acc: Accumulated, preset: Preset, backend: str, protocol: str,
-              tide: dict | None = None) -> DetectionResult:
-    T, R, V, A, M = acc.precision.shape
-    B, K = len(problem.buckets), len(problem.cat_ids)
-    prec = acc.precision.reshape(T, R, B, K, A, M)
-    rec = acc.recall.reshape(T, B, K, A, M)
-    m_ap = list(preset.max_dets).index(preset.ap_max_det) if preset.ap_max_det in preset.max_dets else None
+def summarize(problem: Problem, overall: Accumulated, buckets: Accumulated, preset: Preset, backend: str,
+              protocol: str, tide: dict | None = None) -> DetectionResult:
+    """Metrics from the accumulated arrays, as pycocotools' ``summarize`` computes them."""
     thrs = preset.iou_thrs
     i50, i75 = _iou_index(thrs, 0.5), _iou_index(thrs, 0.75)
+    limits = list(preset.max_dets)
+    m_ap = limits.index(preset.ap_max_det) if preset.ap_max_det in limits else None
+    prec, rec = overall.precision, overall.recall  # [T, R, K, A, M], [T, K, A, M] of bucket "all"
 
-    def ap(b, k=slice(None), t=slice(None), a=0, m=-1):
-        if m is None:
-            return -1.0
-        return _mean_valid(prec[t, :, b, k, a, m])
+    def ap(p, t=slice(None), m=None):
+        return -1.0 if m is None else _mean_valid(p[t, :, ..., m])
 
-    def ar(b, a=0, m=-1):
-        return _mean_valid(rec[:, b, :, a, m])
+    metrics = {"AP": ap(prec[..., 0, :], m=m_ap), "AP50": ap(prec[..., 0, :], i50, -1),
+               "AP75": ap(prec[..., 0, :], i75, -1)}
+    metrics.update({f"AP{s}": ap(prec[..., a, :], m=-1) for a, s in ((1, "s"), (2, "m"), (3, "l"))})
+    metrics.update({f"AR{m}": _mean_valid(rec[:, :, 0, j]) for j, m in enumerate(limits)})
+    metrics.update({f"AR{s}": _mean_valid(rec[:, :, a, -1]) for a, s in ((1, "s"), (2, "m"), (3, "l"))})
 
-    b_all = problem.buckets.index(ALL)
-    metrics = {"AP": ap(b_all, m=m_ap), "AP50": ap(b_all, t=i50), "AP75": ap(b_all, t=i75),
-               "APs": ap(b_all, a=1), "APm": ap(b_all, a=2), "APl": ap(b_all, a=3)}
-    metrics.update({f"AR{m}": ar(b_all, m=j) for j, m in enumerate(preset.max_dets)})
-    metrics.update({"ARs": ar(b_all, a=1), "ARm": ar(b_all, a=2), "ARl": ar(b_all, a=3)})
-    conditions = {name: {"AP": ap(b, m=m_ap), "AP50": ap(b, t=i50), "AP75": ap(b, t=i75),
-                         "num_images": int(problem.bucket_images[b])}
+    # Buckets x classes at area "all" for the bucket limits; bucket "all" from the full evaluation.
+    B, K = len(problem.buckets), len(problem.cat_ids)
+    cols = [limits.index(m) for m in bucket_max_dets(preset)]
+    T, R = prec.shape[:2]
+    b_prec = np.concatenate([prec[:, :, None, :, 0, cols],
+                             buckets.precision[:, :, :, 0, :].reshape(T, R, B - 1, K, len(cols))], axis=2)
+    b_rec = np.concatenate([rec[:, None, :, 0, cols], buckets.recall[:, :, 0, :].reshape(T, B - 1, K, len(cols))],
+                           axis=1)
+    b_ap = cols.index(m_ap) if m_ap is not None else None
+    conditions = {name: {"AP": ap(b_prec[:, :, b], m=b_ap), "AP50": ap(b_prec[:, :, b], i50, -1),
+                         "AP75": ap(b_prec[:, :, b], i75, -1), "num_images": int(problem.bucket_images[b])}
                   for b, name in enumerate(problem.buckets)}
-    categories = {name: {"AP": ap(b_all, k=k, m=m_ap), "AP50": ap(b_all, k=k, t=i50)}
+    categories = {name: {"AP": ap(prec[..., k, 0, :], m=m_ap), "AP50": ap(prec[..., k, 0, :], i50, -1)}
                   for k, name in enumerate(problem.cat_names)}
-    params = {"area_ranges": [list(r) for r in preset.area_ranges], "max_dets": list(preset.max_dets),
-              "ap_max_det": preset.ap_max_det, "iou_thrs": [float(t) for t in thrs],
-              "ignore_category": preset.ignore_category}
+    params = {"area_ranges": [list(r) for r in preset.area_ranges], "max_dets": limits,
+              "ap_max_det": preset.ap_max_det, "bucket_max_dets": list(bucket_max_dets(preset)),
+              "iou_thrs": [float(t) for t in thrs], "ignore_category": preset.ignore_category}
     return DetectionResult(preset.name, backend, protocol, params, list(metrics.values()), metrics, conditions,
-                           categories, prec, rec, list(problem.buckets), tide)
+                           categories, b_prec, b_rec, list(problem.buckets), tide)

@@ -31,27 +31,35 @@ class Accumulated:
     scores: np.ndarray  # [T, R, V, A, M]
 
 
-def run_engine(problem: Problem, preset: Preset, backend: str) -> Accumulated:
+def run_engine(problem: Problem, preset: Preset, backend: str, vcats: np.ndarray) -> Accumulated:
+    """Accumulated arrays of the virtual categories ``vcats`` (sorted), in that order."""
+    problem = subset(problem, vcats)
     if backend == "pycocotools":
-        return _pycocotools(problem, preset, np.arange(problem.num_vcats))
+        return _pycocotools(problem, preset, vcats)
     if backend != "hotcoco":
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    acc = _hotcoco(problem, preset)
+    acc = _hotcoco(problem, preset, vcats)
     quirky = np.unique(problem.gt_vcat[problem.id0_gt])
     if len(quirky):
-        sub = _pycocotools(_subset(problem, quirky), preset, quirky)
-        for full, part in ((acc.precision, sub.precision), (acc.scores, sub.scores)):
-            full[:, :, quirky] = part
-        acc.recall[:, quirky] = sub.recall
+        # Only area ranges holding an id-0 box differ: elsewhere that box is ignored, and so is its match.
+        id0_areas = problem.gt_areas[problem.id0_gt]
+        areas = [a for a, (lo, hi) in enumerate(preset.area_ranges) if ((id0_areas >= lo) & (id0_areas <= hi)).any()]
+        sub = _pycocotools(subset(problem, quirky), replace(preset, area_ranges=tuple(preset.area_ranges[a]
+                                                                                      for a in areas)), quirky)
+        at = np.searchsorted(vcats, quirky)
+        for j, a in enumerate(areas):
+            acc.precision[:, :, at, a] = sub.precision[:, :, :, j]
+            acc.scores[:, :, at, a] = sub.scores[:, :, :, j]
+            acc.recall[:, at, a] = sub.recall[:, :, j]
     return acc
 
 
-def hotcoco_eval(problem: Problem, preset: Preset):
-    """An evaluated (not yet accumulated) hotcoco ``COCOeval`` of the problem."""
+def hotcoco_eval(problem: Problem, preset: Preset, vcats: np.ndarray):
+    """An evaluated (not yet accumulated) hotcoco ``COCOeval`` of the problem's categories ``vcats``."""
     import hotcoco
 
     images = [{"id": int(i), "width": 0, "height": 0} for i in problem.image_ids]
-    cats = [{"id": v, "name": str(v)} for v in range(problem.num_vcats)]
+    cats = [{"id": int(v), "name": str(v)} for v in vcats]
     gt = hotcoco.COCO.from_arrays(images, cats, problem.gt_image, problem.gt_vcat, problem.gt_boxes,
                                   ids=np.arange(1, len(problem.gt_image) + 1), area=problem.gt_areas,
                                   iscrowd=problem.gt_crowd.astype(np.int64))
@@ -60,7 +68,7 @@ def hotcoco_eval(problem: Problem, preset: Preset):
     ev = hotcoco.COCOeval(gt, dt, "bbox")
     p = ev.params
     p.img_ids = problem.image_ids.tolist()
-    p.cat_ids = list(range(problem.num_vcats))
+    p.cat_ids = [int(v) for v in vcats]
     p.iou_thrs = list(preset.iou_thrs)
     p.max_dets = list(preset.max_dets)
     p.area_rng = [list(a) for a in preset.area_ranges]
@@ -72,8 +80,8 @@ def hotcoco_eval(problem: Problem, preset: Preset):
     return ev
 
 
-def _hotcoco(problem: Problem, preset: Preset) -> Accumulated:
-    ev = hotcoco_eval(problem, preset)
+def _hotcoco(problem: Problem, preset: Preset, vcats: np.ndarray) -> Accumulated:
+    ev = hotcoco_eval(problem, preset, vcats)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ev.accumulate()
@@ -81,8 +89,11 @@ def _hotcoco(problem: Problem, preset: Preset) -> Accumulated:
     return Accumulated(np.array(e["precision"]), np.array(e["recall"]), np.array(e["scores"]))
 
 
-def _subset(problem: Problem, vcats: np.ndarray) -> Problem:
-    g, d = np.isin(problem.gt_vcat, vcats), np.isin(problem.dt_vcat, vcats)
+def subset(problem: Problem, vcats: np.ndarray) -> Problem:
+    """The part of the problem in the given virtual categories (order kept)."""
+    wanted = np.zeros(problem.num_vcats, bool)
+    wanted[vcats] = True
+    g, d = wanted[problem.gt_vcat], wanted[problem.dt_vcat]
     return replace(problem, gt_image=problem.gt_image[g], gt_vcat=problem.gt_vcat[g], gt_boxes=problem.gt_boxes[g],
                    gt_areas=problem.gt_areas[g], gt_crowd=problem.gt_crowd[g], id0_gt=problem.id0_gt[g],
                    dt_image=problem.dt_image[d], dt_vcat=problem.dt_vcat[d], dt_boxes=problem.dt_boxes[d],
@@ -93,7 +104,9 @@ def _pycocotools(problem: Problem, preset: Preset, vcats: np.ndarray) -> Accumul
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
-    images = [{"id": int(i)} for i in problem.image_ids]
+    # Images without a box or detection here have no record: leaving them out changes nothing.
+    image_ids = np.intersect1d(problem.image_ids, np.concatenate([problem.gt_image, problem.dt_image]))
+    images = [{"id": int(i)} for i in image_ids]
     cats = [{"id": int(v)} for v in vcats]
     gt_anns = [{"id": n + 1, "image_id": i, "category_id": c, "bbox": b, "area": a, "iscrowd": int(z)}
                for n, (i, c, b, a, z) in enumerate(zip(problem.gt_image.tolist(), problem.gt_vcat.tolist(),
@@ -112,25 +125,23 @@ def _pycocotools(problem: Problem, preset: Preset, vcats: np.ndarray) -> Accumul
         dt.createIndex()
         ev = COCOeval(gt, dt, "bbox")
         p = ev.params
-        p.imgIds = problem.image_ids.tolist()
+        p.imgIds = image_ids.tolist()
         p.catIds = [int(v) for v in vcats]
         p.iouThrs = np.array(preset.iou_thrs)
         p.maxDets = list(preset.max_dets)
         p.areaRng = [list(a) for a in preset.area_ranges]
         p.areaRngLbl = list(AREA_LABELS)
         ev.evaluate()
-        _unmatch_id0(ev, np.flatnonzero(problem.id0_gt) + 1)
+        _unmatch_id0(ev, np.flatnonzero(problem.id0_gt) + 1, set(problem.gt_image[problem.id0_gt].tolist()))
         ev.accumulate()
     e = ev.eval
     return Accumulated(e["precision"], e["recall"], e["scores"])
 
 
-def _unmatch_id0(ev, id0_ids: np.ndarray) -> None:
+def _unmatch_id0(ev, id0_ids: np.ndarray, id0_images: set) -> None:
     """Record matches to the copies of an id-0 box as pycocotools records id 0: no match."""
-    if not len(id0_ids):
-        return
     for e in ev.evalImgs:
-        if e is None or not len(e["dtIds"]):
+        if e is None or e["image_id"] not in id0_images or not len(e["dtIds"]):
             continue
         hit = np.isin(e["dtMatches"], id0_ids)
         if hit.any():

@@ -115,10 +115,12 @@ def _ignore_copies(ignore: np.ndarray, ignore_rows: np.ndarray, d_rows: np.ndarr
     """Copies of each ignore box (file order) into each class detected in its image, each copied per unit."""
     if not len(ignore) or not len(d_rows):
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    pairs = np.unique(np.stack([d_rows, d_cls], 1), axis=0)  # (image row, class) with detections, sorted
-    first = np.searchsorted(pairs[:, 0], ignore_rows, "left")
-    count = np.searchsorted(pairs[:, 0], ignore_rows, "right") - first
+    num_classes = int(d_cls.max()) + 1
+    keys = np.unique(d_rows * num_classes + d_cls)  # (image row, class) pairs with detections, sorted
+    pair_row, pair_cls = keys // num_classes, keys % num_classes
+    first = np.searchsorted(pair_row, ignore_rows, "left")
+    count = np.searchsorted(pair_row, ignore_rows, "right") - first
     src = np.repeat(np.arange(len(ignore)), count)
     pair = np.repeat(first, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
     u_src, u_b = expand(ignore_rows[src])
-    return ignore[src][u_src], pairs[pair, 1][u_src], u_b
+    return ignore[src][u_src], pair_cls[pair][u_src], u_b
