@@ -33,8 +33,24 @@ def warn(message: str) -> None:
 
 
 class ToolkitGroup(click.Group):
-    """A click group that prints toolkit errors as one ``error: ...`` line instead of a traceback,
-    and input warnings as ``warning: ...`` lines on stderr."""
+    """A click group that prints toolkit and usage errors as one ``error: ...`` line instead of a
+    traceback or a usage block, and input warnings as ``warning: ...`` lines on stderr."""
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"error: {exc.format_message()}{where}", err=True)
+            sys.exit(2)
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):
         def show(message, category, *_args, **_kwargs):

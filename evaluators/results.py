@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
+
+import orjson
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -31,9 +32,10 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def write_json(path: str | os.PathLike, obj) -> Path:
-    """Write ``obj`` as indented JSON at full float precision (NaN is written as null)."""
-    return atomic_write_text(path, json.dumps(_nan_to_none(obj), indent=2) + "\n")
+def write_json(path: str | os.PathLike, obj, indent: bool = True) -> Path:
+    """Write ``obj`` as JSON at full float precision (NaN is written as null; NumPy values allowed)."""
+    option = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE | (orjson.OPT_INDENT_2 if indent else 0)
+    return atomic_write_bytes(path, orjson.dumps(obj, option=option))
 
 
 def write_csv(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Sequence]) -> Path:
@@ -43,12 +45,3 @@ def write_csv(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Seq
     writer.writerows(rows)
     return atomic_write_text(path, buf.getvalue())
 
-
-def _nan_to_none(obj):
-    if isinstance(obj, float) and obj != obj:
-        return None
-    if isinstance(obj, dict):
-        return {k: _nan_to_none(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_nan_to_none(v) for v in obj]
-    return obj

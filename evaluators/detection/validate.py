@@ -5,6 +5,7 @@ checks whole columns with NumPy; only when a column fails is the list walked to 
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +66,10 @@ def read_json(src: Any, what: str) -> tuple[Any, str]:
         try:
             return orjson.loads(data), str(path)
         except orjson.JSONDecodeError as exc:
-            raise BadInputError(f"{path}: invalid JSON: {exc}") from None
+            try:  # Python's json writes NaN/Infinity tokens: parse them so validation can name the entry
+                return json.loads(data), str(path)
+            except ValueError:
+                raise BadInputError(f"{path}: invalid JSON: {exc}") from None
     return src, f"<{what}>"
 
 
