@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from evaluators.results import atomic_write_bytes
 
@@ -72,8 +72,8 @@ def plot_detection(result, out_dir: str | Path) -> list:
     for name in result.buckets:
         curve = result.pr_curve(name, 0.5)
         if (curve > -1).any():
-            ax.plot(recall, np.where(curve > -1, curve, np.nan), label=f"{name} (AP50 {percent(result.conditions[name]['AP50'])})",
-                    linewidth=2.5 if name == "all" else 1.2)
+            label = f"{name} (AP50 {percent(result.conditions[name]['AP50'])})"
+            ax.plot(recall, np.where(curve > -1, curve, np.nan), label=label, linewidth=2.5 if name == "all" else 1.2)
     ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02),
            title=f"Precision-recall at IoU 0.50 per condition ({result.preset}, {result.protocol})")
     ax.grid(alpha=0.3)

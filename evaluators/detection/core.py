@@ -6,8 +6,9 @@ and ARs/ARm/ARl at the last limit, AR at each limit.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -100,7 +101,7 @@ def bucket_max_dets(preset: Preset) -> tuple:
 def tide_errors(gt: GroundTruth, dt: Detections, preset: Preset) -> dict:
     """TIDE-style error breakdown (classification, localisation, both, duplicate, background, missed)
     over all images, ignore regions applied, from hotcoco's ``tide_errors``."""
-    untagged = GroundTruth(**{**gt.__dict__, "image_tags": [None] * len(gt.image_tags)})
+    untagged = GroundTruth(**{**gt.__dict__, "image_tags": [[]] * len(gt.image_tags)})
     problem = build_problem(untagged, dt, preset, "corrected")
     ev = hotcoco_eval(problem, preset, np.arange(problem.num_vcats))
     return ev.tide_errors()

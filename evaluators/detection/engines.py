@@ -33,6 +33,12 @@ class Accumulated:
 
 def run_engine(problem: Problem, preset: Preset, backend: str, vcats: np.ndarray) -> Accumulated:
     """Accumulated arrays of the virtual categories ``vcats`` (sorted), in that order."""
+    # hotcoco keys area ranges by value, so equal ranges are evaluated once and copied back.
+    distinct = tuple(dict.fromkeys(preset.area_ranges))
+    if len(distinct) < len(preset.area_ranges):
+        acc = run_engine(problem, replace(preset, area_ranges=distinct), backend, vcats)
+        at = [distinct.index(a) for a in preset.area_ranges]
+        return Accumulated(acc.precision[:, :, :, at], acc.recall[:, :, at], acc.scores[:, :, :, at])
     problem = subset(problem, vcats)
     if backend == "pycocotools":
         return _pycocotools(problem, preset, vcats)

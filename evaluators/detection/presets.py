@@ -38,7 +38,7 @@ class Preset:
             if len(changes["area_ranges"]) != 4:
                 raise ValueError("area_ranges must give 4 ranges: all, small, medium, large")
         if max_dets is not None:
-            changes["max_dets"] = tuple(sorted(int(m) for m in max_dets))
+            changes["max_dets"] = tuple(sorted({int(m) for m in max_dets}))
         if iou_thrs is not None:
             changes["iou_thrs"] = tuple(float(t) for t in iou_thrs)
         return replace(self, **changes)

@@ -52,6 +52,9 @@ def build_problem(gt: GroundTruth, dt: Detections, preset: Preset, protocol: str
     scored = np.sort(gt.cat_ids[~np.isin(gt.cat_ids, ignore_ids)])
     K = len(scored)
 
+    untagged = sum(t is None for t in gt.image_tags)
+    if untagged and (untagged < len(gt.image_tags) or preset.ignore_category):
+        warn(f"{gt.source}: {untagged} of {len(gt.image_tags)} images have no 'tag' list; they count only in 'all'")
     per_image = [(tags, image_buckets(tags, protocol)) for tags in gt.image_tags]
     buckets = bucket_names(per_image)
     bucket_index = {name: b for b, name in enumerate(buckets)}

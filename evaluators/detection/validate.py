@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import orjson
@@ -99,9 +100,6 @@ def load_ground_truth(src: Any) -> GroundTruth:
         if not isinstance(name, str):
             raise BadInputError(f"{source}: category {i}: 'name' must be a string, got {name!r}")
     image_tags = [_tags(im, source, i) for i, im in enumerate(images)]
-    untagged = sum(t is None for t in image_tags)
-    if untagged:
-        warn(f"{source}: {untagged} of {len(images)} images have no 'tag' list; they count only in 'all'")
     image_info = [{k: im[k] for k in ("id", "width", "height") if k in im} for im in images]
 
     ann_ids = _int_column(anns, "id", source, "annotation")
@@ -167,13 +165,23 @@ def _field(items: list, key: str, source: str, what: str) -> list:
         raise BadInputError(f"{source}: {what} {i} has no '{key}'") from None
 
 
+def _array(values: list, empty_shape=(0,)) -> np.ndarray:
+    """The list as an array, or an object array when it is ragged (the caller then names the culprit)."""
+    if not values:
+        return np.zeros(empty_shape)
+    try:
+        return np.asarray(values)
+    except ValueError:
+        return np.empty(0, object)
+
+
 def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
 def _int_column(items: list, key: str, source: str, what: str) -> np.ndarray:
     values = _field(items, key, source, what)
-    arr = np.asarray(values) if values else np.zeros(0, np.int64)
+    arr = _array(values) if values else np.zeros(0, np.int64)
     if arr.dtype.kind != "i" or arr.ndim != 1:
         i = _first_bad(values, _is_int)
         raise BadInputError(f"{source}: {what} {i}: '{key}' must be an integer, got {values[i]!r:.80}")
@@ -186,7 +194,7 @@ def _is_finite_number(v) -> bool:
 
 def _number_column(items: list, key: str, source: str, what: str) -> np.ndarray:
     values = _field(items, key, source, what)
-    arr = np.asarray(values) if values else np.zeros(0)
+    arr = _array(values)
     if arr.dtype.kind not in "if" or arr.ndim != 1 or not np.isfinite(arr).all():
         i = _first_bad(values, _is_finite_number)
         raise BadInputError(f"{source}: {what} {i}: '{key}' must be a finite number, got {values[i]!r:.80}")
@@ -200,7 +208,7 @@ def _box_ok(box) -> bool:
 
 def _box_column(items: list, source: str, what: str) -> np.ndarray:
     values = _field(items, "bbox", source, what)
-    arr = np.asarray(values) if values else np.zeros((0, 4))
+    arr = _array(values, (0, 4))
     good = (arr.dtype.kind in "if" and arr.ndim == 2 and arr.shape[1] == 4 and np.isfinite(arr).all()
             and (arr[:, 2:] > 0).all())
     if not good:
@@ -214,8 +222,8 @@ def _area_column(anns: list, boxes: np.ndarray, source: str) -> tuple[np.ndarray
     raw = [a.get("area") for a in anns]
     missing = sum(v is None for v in raw)
     values = [w * h if v is None else v for v, (_, _, w, h) in zip(raw, boxes.tolist())]
-    arr = np.asarray(values) if values else np.zeros(0)
-    if arr.dtype.kind not in "if" or not np.isfinite(arr).all() or (arr < 0).any():
+    arr = _array(values)
+    if arr.dtype.kind not in "if" or arr.ndim != 1 or not np.isfinite(arr).all() or (arr < 0).any():
         i = _first_bad(values, lambda v: _is_finite_number(v) and v >= 0)
         raise BadInputError(f"{source}: annotation {i}: 'area' must be a finite number >= 0, got {values[i]!r:.80}")
     return arr.astype(np.float64, copy=False), missing

@@ -1,0 +1,107 @@
+"""Malformed input: one line `error: <file>: <what>` with the offending index/id, exit 2, nothing written."""
+import json
+import re
+
+import pytest
+from conftest import box, det, tiny_gt, write
+
+from evaluators.detection import evaluate_detections
+from evaluators.errors import BadInputError, InputWarning
+
+GOOD_GT = tiny_gt([box(10, 10, 20, 20), box(50, 50, 20, 20, cat=2)], tags=[["fog"]])
+GOOD_DT = [det(10, 10, 20, 20, 0.9), det(50, 50, 20, 20, 0.8, cat=2)]
+
+
+def with_ann(**changes):
+    gt = json.loads(json.dumps(GOOD_GT))
+    gt["annotations"][1].update(changes)
+    return gt
+
+
+def with_det(**changes):
+    dt = json.loads(json.dumps(GOOD_DT))
+    dt[1].update(changes)
+    return dt
+
+
+GT_CASES = [
+    ({"images": []}, "field 'categories' must be a list"),  # annotations may be absent, categories may not
+    (with_ann(id=1), "duplicate annotation id 1"),
+    (with_ann(bbox=[1, 2, 3]), "annotation 1: 'bbox'"),
+    (with_ann(bbox=[1, 2, -3, 4]), "annotation 1: 'bbox'"),
+    (with_ann(bbox=[1, 2, 0, 4]), "annotation 1: 'bbox'"),
+    (with_ann(image_id=7), "annotation 1: unknown image_id 7"),
+    (with_ann(category_id=9), "annotation 1: unknown category_id 9"),
+    (with_ann(id="x"), "annotation 1: 'id' must be an integer"),
+    (with_ann(area=-5), "annotation 1: 'area'"),
+    ({**GOOD_GT, "images": [{"id": 1, "tag": "fog"}]}, "image 0 (id 1): 'tag' must be a list"),
+    ({**GOOD_GT, "images": [{"id": 1}, {"id": 1}]}, "duplicate image id 1"),
+    ({**GOOD_GT, "images": [{"width": 3}]}, "image 0 has no 'id'"),
+    ([1, 2], "ground truth must be a JSON object"),
+]
+
+DT_CASES = [
+    (with_det(bbox=[float("nan"), 1, 2, 3]), "detection 1: 'bbox'"),
+    (with_det(bbox=[1, 1, float("inf"), 3]), "detection 1: 'bbox'"),
+    (with_det(bbox=[1, 1, 0, 3]), "detection 1: 'bbox'"),
+    (with_det(score=float("nan")), "detection 1: 'score' must be a finite number"),
+    (with_det(score="high"), "detection 1: 'score' must be a finite number"),
+    (with_det(image_id=99), "detection 1: unknown image_id 99"),
+    (with_det(category_id=5), "detection 1: unknown category_id 5"),
+    (with_det(image_id=1.5), "detection 1: 'image_id' must be an integer"),
+    ([GOOD_DT[0], {"image_id": 1, "bbox": [1, 1, 2, 2], "score": 0.5}], "detection 1 has no 'category_id'"),
+    ({"annotations": []}, "got an object (is this a ground-truth file?)"),
+    ([GOOD_DT[0], "x"], "detection 1 must be a JSON object"),
+]
+
+
+@pytest.mark.parametrize("gt, message", GT_CASES)
+def test_bad_ground_truth(tmp_path, cli, gt, message):
+    path = write(tmp_path / "gt.json", gt)
+    with pytest.raises(BadInputError, match=re.escape(message)):
+        evaluate_detections(path, GOOD_DT)
+    out = cli("evaluate", "--gt", path, "--dt", write(tmp_path / "dt.json", GOOD_DT), "--json", tmp_path / "r.json")
+    assert out.exit_code == 2
+    assert out.stderr.strip().splitlines()[-1].startswith(f"error: {path}: ")
+    assert message in out.stderr and "Traceback" not in out.output
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("dt, message", DT_CASES)
+def test_bad_detections(tmp_path, cli, dt, message):
+    path = tmp_path / "dt.json"
+    path.write_text(json.dumps(dt))  # Python's json writes NaN/Infinity tokens: they must be named, not a parse error
+    out = cli("evaluate", "--gt", write(tmp_path / "gt.json", GOOD_GT), "--dt", path, "--csv", tmp_path / "r.csv")
+    assert out.exit_code == 2, out.output
+    assert out.stderr.strip() == out.stderr.strip().splitlines()[-1]  # one line
+    assert out.stderr.startswith(f"error: {path}: ") and message in out.stderr
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_invalid_json_and_missing_file(tmp_path, cli):
+    (tmp_path / "dt.json").write_text('[{"image_id": 1,')
+    gt = write(tmp_path / "gt.json", GOOD_GT)
+    out = cli("evaluate", "--gt", gt, "--dt", tmp_path / "dt.json")
+    assert out.exit_code == 2 and out.stderr.startswith(f"error: {tmp_path / 'dt.json'}: invalid JSON")
+    out = cli("evaluate", "--gt", tmp_path / "missing.json", "--dt", tmp_path / "dt.json")
+    assert out.exit_code == 2 and "ground truth file not found" in out.stderr
+    out = cli("evaluate", "--gt", gt, "--dt", tmp_path / "dt.json", "--preset", "voc")
+    assert out.exit_code == 2 and out.stderr.startswith("error: Invalid value for '--preset'")
+
+
+def test_empty_detections_warn_and_score_zero(tmp_path, cli):
+    with pytest.warns(InputWarning, match="empty"):
+        result = evaluate_detections(GOOD_GT, [])
+    assert result.metrics["AP"] == 0.0 and result.metrics["AR100"] == 0.0
+    assert result.conditions["fog"]["AP"] == 0.0
+    out = cli("evaluate", "--gt", write(tmp_path / "gt.json", GOOD_GT), "--dt", write(tmp_path / "dt.json", []))
+    assert out.exit_code == 0 and "warning: " in out.stderr and "empty" in out.stderr
+
+
+def test_images_without_tag_count_only_in_all():
+    gt = tiny_gt([box(10, 10, 20, 20, image_id=1), box(10, 10, 20, 20, image_id=2)], images=2)
+    gt["images"][0]["tag"] = ["rain"]
+    with pytest.warns(InputWarning, match="1 of 2 images have no 'tag'"):
+        result = evaluate_detections(gt, [det(10, 10, 20, 20, 0.9, image_id=2)])
+    assert result.conditions["all"]["num_images"] == 2 and result.conditions["rain"]["num_images"] == 1
+    assert result.conditions["rain"]["AP"] == 0.0 and result.conditions["all"]["AP"] == pytest.approx(0.50495, 1e-4)
