@@ -29,6 +29,7 @@ class SyntheticSpec:
     tags: bool = True
     ignore_regions: float = 0.25  # share of images with ignore regions (AODRaw style), 0 for none
     crowd: float = 0.0  # share of regular boxes marked iscrowd (COCO style)
+    first_id: int = 0  # annotation ids start here (AODRaw: 0, COCO: 1)
     seed: int = 0
 
 
@@ -54,10 +55,10 @@ def make_dataset(spec: SyntheticSpec = SyntheticSpec()) -> tuple[dict, list]:
         classes = rng.choice(spec.num_classes, len(boxes), p=class_weights)
         crowd = rng.random(len(boxes)) < spec.crowd
         for box, cls, is_crowd in zip(boxes, classes, crowd):
-            _annotate(annotations, image_id, int(cls), box, int(is_crowd))
+            _annotate(annotations, spec.first_id, image_id, int(cls), box, int(is_crowd))
         if spec.ignore_regions and rng.random() < spec.ignore_regions:
             for box in _boxes(rng, int(rng.integers(1, 4)), spec, min_size=60.0):
-                _annotate(annotations, image_id, IGNORE_ID, box, 1)
+                _annotate(annotations, spec.first_id, image_id, IGNORE_ID, box, 1)
         detections += _detect(rng, image_id, boxes, classes, difficulty, spec)
     return {"images": images, "annotations": annotations, "categories": categories}, detections
 
@@ -74,9 +75,9 @@ def _boxes(rng, n: int, spec: SyntheticSpec, min_size: float | None = None) -> n
     return np.hstack([xy, size])
 
 
-def _annotate(annotations: list, image_id: int, category_id: int, box, crowd: int) -> None:
+def _annotate(annotations: list, first_id: int, image_id: int, category_id: int, box, crowd: int) -> None:
     x, y, w, h = (round(float(v), 2) for v in box)
-    annotations.append({"id": len(annotations), "image_id": image_id, "category_id": category_id,
+    annotations.append({"id": first_id + len(annotations), "image_id": image_id, "category_id": category_id,
                         "bbox": [x, y, w, h], "area": round(w * h, 2), "iscrowd": crowd, "ignore": crowd})
 
 

@@ -109,7 +109,8 @@ def _evaluate(gt, dt, preset: Preset, backend: str, protocol: str, errors: bool)
     overall = run_engine(problem, preset, backend, np.arange(K))  # bucket "all" comes first
     # The other buckets only report area "all" at two limits: evaluate just that.
     bucket_preset = replace(preset, area_ranges=preset.area_ranges[:1], max_dets=bucket_max_dets(preset))
-    buckets = run_engine(problem, bucket_preset, backend, np.arange(K, problem.num_vcats))
+    buckets = (run_engine(problem, bucket_preset, backend, np.arange(K, problem.num_vcats))
+               if len(problem.buckets) > 1 else None)
     tide = tide_errors(gt, dt, preset) if errors else None
     return summarize(problem, overall, buckets, preset, backend, protocol, tide)
 
@@ -171,7 +172,7 @@ def _mean_valid(values: np.ndarray) -> float:
     return float(np.mean(valid)) if valid.size else -1.0
 
 
-def summarize(problem: Problem, overall: Accumulated, buckets: Accumulated, preset: Preset, backend: str,
+def summarize(problem: Problem, overall: Accumulated, buckets: Accumulated | None, preset: Preset, backend: str,
               protocol: str, tide: dict | None = None) -> DetectionResult:
     """Metrics from the accumulated arrays, as pycocotools' ``summarize`` computes them."""
     thrs = preset.iou_thrs
@@ -193,10 +194,10 @@ def summarize(problem: Problem, overall: Accumulated, buckets: Accumulated, pres
     B, K = len(problem.buckets), len(problem.cat_ids)
     cols = [limits.index(m) for m in bucket_max_dets(preset)]
     T, R = prec.shape[:2]
-    b_prec = np.concatenate([prec[:, :, None, :, 0, cols],
-                             buckets.precision[:, :, :, 0, :].reshape(T, R, B - 1, K, len(cols))], axis=2)
-    b_rec = np.concatenate([rec[:, None, :, 0, cols], buckets.recall[:, :, 0, :].reshape(T, B - 1, K, len(cols))],
-                           axis=1)
+    b_prec, b_rec = prec[:, :, None, :, 0, cols], rec[:, None, :, 0, cols]
+    if buckets is not None:
+        b_prec = np.concatenate([b_prec, buckets.precision[:, :, :, 0, :].reshape(T, R, B - 1, K, len(cols))], axis=2)
+        b_rec = np.concatenate([b_rec, buckets.recall[:, :, 0, :].reshape(T, B - 1, K, len(cols))], axis=1)
     b_ap = cols.index(m_ap) if m_ap is not None else None
     conditions = {name: {"AP": ap(b_prec[:, :, b], m=b_ap), "AP50": ap(b_prec[:, :, b], i50, -1),
                          "AP75": ap(b_prec[:, :, b], i75, -1), "num_images": int(problem.bucket_images[b])}

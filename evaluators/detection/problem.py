@@ -55,7 +55,12 @@ def build_problem(gt: GroundTruth, dt: Detections, preset: Preset, protocol: str
     untagged = sum(t is None for t in gt.image_tags)
     if untagged and (untagged < len(gt.image_tags) or preset.ignore_category):
         warn(f"{gt.source}: {untagged} of {len(gt.image_tags)} images have no 'tag' list; they count only in 'all'")
-    per_image = [(tags, image_buckets(tags, protocol)) for tags in gt.image_tags]
+    buckets_of = {}  # image_buckets per distinct tag list
+    for tags in gt.image_tags:
+        key = tuple(tags or ())
+        if key not in buckets_of:
+            buckets_of[key] = image_buckets(tags, protocol)
+    per_image = [(tags, buckets_of[tuple(tags or ())]) for tags in gt.image_tags]
     buckets = bucket_names(per_image)
     bucket_index = {name: b for b, name in enumerate(buckets)}
     # "units": one per (image, bucket, copy), grouped by image in file order.

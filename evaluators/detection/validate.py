@@ -25,7 +25,6 @@ class GroundTruth:
     source: str
     image_ids: np.ndarray  # (I,) int64, file order
     image_tags: list  # per image: list of tag strings, or None when the image has no `tag`
-    image_info: list  # per image: {"id", "width", "height"} as far as given
     cat_ids: np.ndarray  # (C,) int64, file order
     cat_names: list
     ann_ids: np.ndarray  # (N,) int64
@@ -87,7 +86,6 @@ def load_ground_truth(src: Any) -> GroundTruth:
         value = obj.get(key, [] if key == "annotations" else None)
         if not isinstance(value, list):
             raise BadInputError(f"{source}: ground truth field '{key}' must be a list")
-        _require_dicts(value, source, key[:-1])
         lists[key] = value
     images, anns, cats = lists["images"], lists["annotations"], lists["categories"]
 
@@ -100,7 +98,6 @@ def load_ground_truth(src: Any) -> GroundTruth:
         if not isinstance(name, str):
             raise BadInputError(f"{source}: category {i}: 'name' must be a string, got {name!r}")
     image_tags = [_tags(im, source, i) for i, im in enumerate(images)]
-    image_info = [{k: im[k] for k in ("id", "width", "height") if k in im} for im in images]
 
     ann_ids = _int_column(anns, "id", source, "annotation")
     _require_unique(ann_ids, source, "annotation id")
@@ -113,7 +110,7 @@ def load_ground_truth(src: Any) -> GroundTruth:
     if missing_area:
         warn(f"{source}: {missing_area} annotations have no 'area'; using bbox width*height")
     crowd = _crowd_column(anns, source)
-    return GroundTruth(source, image_ids, image_tags, image_info, cat_ids, cat_names, ann_ids, ann_image_ids,
+    return GroundTruth(source, image_ids, image_tags, cat_ids, cat_names, ann_ids, ann_image_ids,
                        ann_cat_ids, boxes, areas, crowd)
 
 
@@ -133,7 +130,6 @@ def load_detections(src: Any, gt: GroundTruth) -> Detections:
     if not obj:
         warn(f"{source}: the detections list is empty; every AP with ground truth is 0")
         return Detections(source, *_empty_det_columns())
-    _require_dicts(obj, source, "detection")
     image_ids = _int_column(obj, "image_id", source, "detection")
     _require_known(image_ids, gt.image_ids, obj, "image_id", source, "detection")
     cat_ids = _int_column(obj, "category_id", source, "detection")
@@ -151,17 +147,13 @@ def _first_bad(items: list, ok: Callable[[Any], bool]) -> int:
     return next(i for i, item in enumerate(items) if not ok(item))
 
 
-def _require_dicts(items: list, source: str, what: str) -> None:
-    if not all(type(x) is dict for x in items):
-        i = _first_bad(items, lambda x: isinstance(x, dict))
-        raise BadInputError(f"{source}: {what} {i} must be a JSON object, got {items[i]!r:.80}")
-
-
 def _field(items: list, key: str, source: str, what: str) -> list:
     try:
         return [x[key] for x in items]
-    except KeyError:
-        i = _first_bad(items, lambda x: key in x)
+    except (KeyError, TypeError, IndexError):
+        i = _first_bad(items, lambda x: isinstance(x, dict) and key in x)
+        if not isinstance(items[i], dict):
+            raise BadInputError(f"{source}: {what} {i} must be a JSON object, got {items[i]!r:.80}") from None
         raise BadInputError(f"{source}: {what} {i} has no '{key}'") from None
 
 
@@ -219,22 +211,24 @@ def _box_column(items: list, source: str, what: str) -> np.ndarray:
 
 
 def _area_column(anns: list, boxes: np.ndarray, source: str) -> tuple[np.ndarray, int]:
-    raw = [a.get("area") for a in anns]
-    missing = sum(v is None for v in raw)
-    values = [w * h if v is None else v for v, (_, _, w, h) in zip(raw, boxes.tolist())]
+    values = [a.get("area") for a in anns]
+    missing = np.array([v is None for v in values], bool)
+    if missing.any():
+        values = [w * h if v is None else v for v, (_, _, w, h) in zip(values, boxes.tolist())]
     arr = _array(values)
     if arr.dtype.kind not in "if" or arr.ndim != 1 or not np.isfinite(arr).all() or (arr < 0).any():
         i = _first_bad(values, lambda v: _is_finite_number(v) and v >= 0)
         raise BadInputError(f"{source}: annotation {i}: 'area' must be a finite number >= 0, got {values[i]!r:.80}")
-    return arr.astype(np.float64, copy=False), missing
+    return arr.astype(np.float64, copy=False), int(missing.sum())
 
 
 def _crowd_column(anns: list, source: str) -> np.ndarray:
     values = [a.get("iscrowd", 0) for a in anns]
-    bad = [i for i, v in enumerate(values) if v not in (0, 1) or isinstance(v, float)]
-    if bad:
-        raise BadInputError(f"{source}: annotation {bad[0]}: 'iscrowd' must be 0 or 1, got {values[bad[0]]!r:.80}")
-    return np.asarray(values, dtype=bool) if values else np.zeros(0, bool)
+    arr = _array(values)
+    if arr.dtype.kind not in "biu" or arr.ndim != 1 or ((arr != 0) & (arr != 1)).any():
+        i = _first_bad(values, lambda v: v in (0, 1) and not isinstance(v, float))
+        raise BadInputError(f"{source}: annotation {i}: 'iscrowd' must be 0 or 1, got {values[i]!r:.80}")
+    return arr.astype(bool)
 
 
 def _tags(image: dict, source: str, index: int):

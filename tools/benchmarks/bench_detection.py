@@ -3,7 +3,7 @@
 
 Seeded synthetic data (aodraw.synthetic):
   coco-20 / coco-100: 5,000 images of 1333x800, 80 classes, Poisson(7.4) boxes (~37k), sizes 6..500 px,
-                      1% crowd, 20 or 100 detections per image; preset coco.
+                      1% crowd, 20 or 100 detections per image, ids from 1 as in COCO; preset coco.
   aodraw:             2,340 images of 2000x1333, 61 classes + ignore regions, condition tags (incl. two-tag
                       images), ~39k boxes, 100 detections per image, a box with id 0; preset aodraw with
                       every condition bucket (the peers evaluate the same files plainly, without ignore
@@ -30,10 +30,10 @@ REPO = Path(__file__).resolve().parents[2]
 AODRAW_AREAS = [[0, 1e10], [0, 128 ** 2], [128 ** 2, 320 ** 2], [320 ** 2, 1e10]]
 WORKLOADS = {
     "coco-20": dict(preset="coco", num_images=5000, width=1333, height=800, boxes_per_image=7.4, dets_per_image=20,
-                    num_classes=80, min_size=6, max_size=500, tags=False, ignore_regions=0, crowd=0.01),
+                    num_classes=80, min_size=6, max_size=500, tags=False, ignore_regions=0, crowd=0.01, first_id=1),
     "coco-100": dict(preset="coco", num_images=5000, width=1333, height=800, boxes_per_image=7.4,
                      dets_per_image=100, num_classes=80, min_size=6, max_size=500, tags=False, ignore_regions=0,
-                     crowd=0.01),
+                     crowd=0.01, first_id=1),
     "aodraw": dict(preset="aodraw", num_images=2340, width=2000, height=1333, boxes_per_image=16.2,
                    dets_per_image=100, num_classes=61, ignore_regions=0.25),
 }
