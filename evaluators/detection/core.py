@@ -21,6 +21,8 @@ from evaluators.detection.problem import Problem, build_problem
 from evaluators.detection.validate import Detections, GroundTruth, load_detections, load_ground_truth
 
 RESULT_VERSION = 1
+# Virtual detections per engine pass over the condition buckets: bounds memory (~1 KB each in hotcoco).
+MAX_DETECTIONS_PER_PASS = 200_000
 
 
 @dataclass(frozen=True)
@@ -107,12 +109,28 @@ def _evaluate(gt, dt, preset: Preset, backend: str, protocol: str, errors: bool)
     problem = build_problem(gt, dt, preset, protocol)
     K = len(problem.cat_ids)
     overall = run_engine(problem, preset, backend, np.arange(K))  # bucket "all" comes first
-    # The other buckets only report area "all" at two limits: evaluate just that.
+    # The other buckets only report area "all" at two limits: evaluate just that, a group of buckets at a
+    # time (categories are independent) so that memory stays bounded.
     bucket_preset = replace(preset, area_ranges=preset.area_ranges[:1], max_dets=bucket_max_dets(preset))
-    buckets = (run_engine(problem, bucket_preset, backend, np.arange(K, problem.num_vcats))
-               if len(problem.buckets) > 1 else None)
+    parts = [run_engine(problem, bucket_preset, backend, np.arange(K * lo, K * hi))
+             for lo, hi in bucket_groups(problem)]
+    buckets = Accumulated(*(np.concatenate([getattr(p, f) for p in parts], axis=2 if f != "recall" else 1)
+                            for f in ("precision", "recall", "scores"))) if parts else None
     tide = tide_errors(gt, dt, preset) if errors else None
     return summarize(problem, overall, buckets, preset, backend, protocol, tide)
+
+
+def bucket_groups(problem: Problem) -> list:
+    """Consecutive bucket ranges [lo, hi) after bucket "all", each holding at most
+    ``MAX_DETECTIONS_PER_PASS`` virtual detections (or one bucket)."""
+    per_bucket = np.bincount(problem.dt_vcat // len(problem.cat_ids), minlength=len(problem.buckets))
+    groups, lo, size = [], 1, 0
+    for b in range(1, len(problem.buckets)):
+        if b > lo and size + per_bucket[b] > MAX_DETECTIONS_PER_PASS:
+            groups.append((lo, b))
+            lo, size = b, 0
+        size += per_bucket[b]
+    return groups + [(lo, len(problem.buckets))] if lo < len(problem.buckets) else groups
 
 
 def bucket_max_dets(preset: Preset) -> tuple:

@@ -61,6 +61,22 @@ def test_every_bucket_equals_the_official_metric(aodraw_set, protocol, backend):
     assert result.metrics["APs"] == small[small > -1].mean()
 
 
+def test_buckets_evaluated_in_groups_give_the_same_result(aodraw_set, monkeypatch):
+    from evaluators.detection import core
+
+    gt, dt = aodraw_set
+    whole = evaluate_detections(gt, dt)
+    monkeypatch.setattr(core, "MAX_DETECTIONS_PER_PASS", 500)
+    problem = core.build_problem(core.load_ground_truth(gt), core.load_detections(dt, core.load_ground_truth(gt)),
+                                 core.get_preset("aodraw"), "official")
+    groups = core.bucket_groups(problem)
+    assert len(groups) >= 4 and groups[0][0] == 1 and groups[-1][1] == len(problem.buckets)
+    assert all(a[1] == b[0] for a, b in zip(groups, groups[1:]))
+    grouped = evaluate_detections(gt, dt)
+    np.testing.assert_array_equal(grouped.precision, whole.precision)
+    assert grouped.to_dict() == whole.to_dict()
+
+
 def test_official_weighting_differs_from_corrected_where_buckets_mix(aodraw_set):
     gt, dt = aodraw_set
     official = evaluate_detections(gt, dt, protocol="official").conditions

@@ -9,7 +9,7 @@ Seeded synthetic data (aodraw.synthetic):
                       every condition bucket (the peers evaluate the same files plainly, without ignore
                       regions or buckets, so they do less work).
 Each engine runs in its own process: time = load JSON + evaluate + accumulate (+ all buckets for ours),
-medians over --repeats runs (--slow-repeats for engines slower than 10 s), peak RSS of that process.
+medians over --repeats runs (one run of our slow pycocotools backend), peak RSS of that process.
 Prints `<work>: ours <median s> | <peer> <median s> | ratio <peer/ours>x | identical: yes/no`.
 """
 from __future__ import annotations
@@ -89,9 +89,9 @@ def run_engine(engine: str, gt: str, dt: str, preset: str) -> dict:
     return {"seconds": seconds, "stats": stats, "peak_mb": peak_mb}
 
 
-def measure(engine: str, gt: Path, dt: Path, preset: str, repeats: int, slow_repeats: int) -> dict:
+def measure(engine: str, gt: Path, dt: Path, preset: str, repeats: int) -> dict:
     runs = []
-    while len(runs) < (repeats if not runs or runs[0]["seconds"] < 10 else slow_repeats):
+    while len(runs) < repeats:
         out = subprocess.run([sys.executable, __file__, "--worker", engine, str(gt), str(dt), preset],
                              capture_output=True, text=True, check=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -103,10 +103,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
     parser.add_argument("--peers", nargs="+", default=list(PEERS), choices=list(PEERS))
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--slow-repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per engine; the median is printed")
     parser.add_argument("--reference-backend", action="store_true",
-                        help="also time our pycocotools backend on the aodraw workload (~2 minutes)")
+                        help="also time our pycocotools backend once on the aodraw workload (~2 minutes)")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -116,12 +115,12 @@ def main() -> None:
         for name in args.workloads:
             preset = WORKLOADS[name]["preset"]
             gt, dt = make_files(name, Path(tmp))
-            ours = measure("ours:hotcoco", gt, dt, preset, args.repeats, args.slow_repeats)
+            ours = measure("ours:hotcoco", gt, dt, preset, args.repeats)
             print(f"{name}: ours {ours['seconds']:.3f} s, peak {ours['peak_mb']:.0f} MB "
                   f"({'all condition buckets, ' if preset == 'aodraw' else ''}median of {ours['runs']})", flush=True)
             peers = list(args.peers) + (["ours:pycocotools"] if preset == "aodraw" and args.reference_backend else [])
             for peer in peers:
-                other = measure(peer, gt, dt, preset, args.repeats, args.slow_repeats)
+                other = measure(peer, gt, dt, preset, 1 if peer.startswith("ours") else args.repeats)
                 if preset == "aodraw":
                     same = ("yes" if other["stats"] == ours["stats"] else "no") if peer.startswith("ours") else \
                         "n/a (plain evaluation: no ignore regions, no buckets)"
