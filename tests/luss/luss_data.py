@@ -1,0 +1,44 @@
+"""Synthetic ImageNet-S-like masks for the LUSS tests, written as real PNG files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from evaluators.luss import write_mask
+
+
+def random_mask(rng: np.random.Generator, shape: tuple, labels: list, blocks: int = 6) -> np.ndarray:
+    """A piecewise-constant label map: a background label and a few overlapping rectangles."""
+    h, w = shape
+    mask = np.full(shape, rng.choice(labels), np.int64)
+    for _ in range(blocks):
+        y, x = rng.integers(0, h), rng.integers(0, w)
+        mask[y:y + rng.integers(1, h + 1), x:x + rng.integers(1, w + 1)] = rng.choice(labels)
+    return mask
+
+
+def make_pairs(seed: int, count: int, num_classes: int, shape=(30, 40)) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Ground truths with ignore pixels and predictions in a permuted label space (plus noise labels)."""
+    rng = np.random.default_rng(seed)
+    perm = np.concatenate([[0], rng.permutation(num_classes) + 1])
+    pairs = []
+    for _ in range(count):
+        classes = list(rng.choice(np.arange(1, num_classes + 1), size=2, replace=False))
+        gt = random_mask(rng, shape, [0, 0, *classes])
+        gt[: rng.integers(0, 4)] = 1000
+        pred = perm[gt.clip(0, num_classes)]
+        noise = random_mask(rng, shape, [0, int(rng.integers(1, num_classes + 1))], blocks=2)
+        pred = np.where(rng.random(shape) < 0.15, noise, pred)
+        pairs.append((gt, pred))
+    return pairs
+
+
+def write_pairs(root: Path, pairs, wnid: str = "n01443537") -> tuple[Path, Path, list[str]]:
+    names = []
+    for i, (gt, pred) in enumerate(pairs):
+        name = f"{wnid}/ILSVRC2012_val_{i:08d}.png"
+        write_mask(root / "gt" / name, gt)
+        write_mask(root / "pred" / name, pred)
+        names.append(name)
+    return root / "gt", root / "pred", names
