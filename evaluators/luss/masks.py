@@ -132,6 +132,9 @@ class MaskFolder:
     def __repr__(self) -> str:
         return f"MaskFolder({str(self.root)!r})"
 
+    def __str__(self) -> str:
+        return str(self.root)
+
     def names(self) -> list[str]:
         """Every ``*.png`` below the root, sorted."""
         found = []

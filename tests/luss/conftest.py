@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from luss_data import make_pairs, write_pairs
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "imagenet_s"
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "imagenet_s"  # ../shared beside the repo
 
 
 @pytest.fixture

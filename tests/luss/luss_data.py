@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluators.luss import write_mask
+from evaluators.luss import encode_mask
 
 
 def random_mask(rng: np.random.Generator, shape: tuple, labels: list, blocks: int = 6) -> np.ndarray:
@@ -34,11 +34,16 @@ def make_pairs(seed: int, count: int, num_classes: int, shape=(30, 40)) -> list[
     return pairs
 
 
-def write_pairs(root: Path, pairs, wnid: str = "n01443537") -> tuple[Path, Path, list[str]]:
-    names = []
-    for i, (gt, pred) in enumerate(pairs):
-        name = f"{wnid}/ILSVRC2012_val_{i:08d}.png"
-        write_mask(root / "gt" / name, gt)
-        write_mask(root / "pred" / name, pred)
-        names.append(name)
-    return root / "gt", root / "pred", names
+def save_mask(path: Path, ids: np.ndarray) -> None:
+    """Write a mask PNG (plainly: fixtures need no atomic, fsynced writes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(encode_mask(ids))
+
+
+def write_pairs(root: Path, pairs, names: list[str] | None = None) -> tuple[Path, Path, list[str]]:
+    """Write ground truths under root/gt and predictions under root/pred; default names are ImageNet-like."""
+    names = names or [f"n01443537/ILSVRC2012_val_{i:08d}.png" for i in range(len(pairs))]
+    for name, (gt, pred) in zip(names, pairs):
+        save_mask(root / "gt" / name, gt)
+        save_mask(root / "pred" / name, pred)
+    return root / "gt", root / "pred", list(names)
