@@ -8,7 +8,7 @@ from evaluators.luss import folders, matching, report, state
 from evaluators.luss.metrics import LUSSEvaluator, LUSSResult
 from evaluators.results import write_csv, write_json
 from evaluators.shards import parse_shard
-from imagenet_s import lists, submission
+from imagenet_s import leaderboard, lists, submission
 
 MODES = ("50", "300", "919")
 
@@ -18,9 +18,8 @@ def main():
     """ImageNet-S (large-scale unsupervised semantic segmentation): matching, evaluation, submissions."""
 
 
-def _mode(required: bool = True):
-    return click.option("--mode", type=click.Choice(MODES), required=required,
-                        help="ImageNet-S subset: 50, 300 or 919 classes.")
+_mode = click.option("--mode", type=click.Choice(MODES), required=True, help="ImageNet-S subset: 50, 300 or 919 "
+                                                                           "classes.")
 
 
 _gt_dir = click.option("--gt-dir", required=True, help="Folder of ground-truth PNG masks (class folders).")
@@ -35,6 +34,19 @@ _json = click.option("--json", "json_out", help="Write the official metrics (per
 _csv = click.option("--csv", "csv_out", help="Write per-class IoUs as CSV.")
 
 
+def _limits(command):
+    """The archive limits of `score` and `leaderboard`."""
+    for option in reversed((
+            click.option("--max-total-bytes", type=click.IntRange(min=1), default=submission.Limits.max_total_bytes,
+                         show_default=True, help="Refuse archives whose members add up to more bytes."),
+            click.option("--max-ratio", type=click.FloatRange(min=1), default=submission.Limits.max_ratio,
+                         show_default=True, help="Refuse members compressed more than this many times (zip bombs)."),
+            click.option("--max-pixels", type=click.IntRange(min=1), default=submission.Limits.max_pixels,
+                         show_default=True, help="Refuse PNGs with more pixels (decompression bombs)."))):
+        command = option(command)
+    return command
+
+
 def _shard_of(shard: str | None, save_state: str | None):
     if shard is None:
         return None
@@ -47,23 +59,24 @@ def _names_of(names_file: str | None):
     return None if names_file is None else lists.read_names(names_file)
 
 
-def _show_result(result: LUSSResult, categories: str | None, json_out: str | None, csv_out: str | None,
-                 per_class: bool = True) -> None:
-    wnids = None if categories is None else lists.read_categories(categories, result.num_classes)
+def _wnids_of(categories: str | None, num_classes: int):
+    return None if categories is None else lists.read_categories(categories, num_classes)
+
+
+def _show_result(result: LUSSResult, wnids, json_out: str | None, csv_out: str | None) -> None:
     if json_out:
         write_json(json_out, result.to_dict())
     if csv_out:
         write_csv(csv_out, ("id", "class", "IoU", "BIoU"), report.class_rows(result, wnids))
-    if per_class:
-        click.echo(report.class_table(result, wnids))
-        click.echo()
+    click.echo(report.class_table(result, wnids))
+    click.echo()
     click.echo(report.summary_table(result))
 
 
 @main.command("match")
 @_gt_dir
 @_pred_dir
-@_mode()
+@_mode
 @click.option("--out", help="Match file to write: {\"label\": class} with keys \"0\"..\"N\".")
 @_names
 @_workers
@@ -96,7 +109,7 @@ def _write_match(counter: matching.MatchCounter, out: str) -> None:
 @main.command("evaluate")
 @_gt_dir
 @_pred_dir
-@_mode()
+@_mode
 @click.option("--match", "match_file", help="Match file (official format) applied to the predictions first.")
 @_names
 @_categories
@@ -110,13 +123,15 @@ def evaluate_cmd(gt_dir, pred_dir, mode, match_file, names_file, categories, jso
     """Score predicted masks with the official LUSS metrics (mIoU, Acc, mBIoU, sizes, FMeasure)."""
     num_classes = int(mode)
     shard_k_n = _shard_of(shard, save_state)
+    wnids = _wnids_of(categories, num_classes)
     match = None if match_file is None else matching.read_match(match_file, num_classes)
     evaluator = folders.accumulate_evaluation(gt_dir, pred_dir, num_classes, match, names=_names_of(names_file),
                                               shard=shard_k_n, workers=workers)
     if save_state:
         state.save_state(save_state, evaluator, shard=shard_k_n, match=match)
         click.echo(f"wrote evaluation state of {evaluator.num_images} images to {save_state}")
-    _show_result(evaluator.compute(), categories, json_out, csv_out)
+    if evaluator.num_images:
+        _show_result(evaluator.compute(), wnids, json_out, csv_out)
 
 
 @main.command("merge")
@@ -131,7 +146,7 @@ def merge_cmd(states, out, categories, json_out, csv_out):
     if isinstance(merged, LUSSEvaluator):
         if out:
             raise BadInputError("merge: --out is for matching states; these are evaluation states (use --json)")
-        _show_result(merged.compute(), categories, json_out, csv_out)
+        _show_result(merged.compute(), _wnids_of(categories, merged.num_classes), json_out, csv_out)
     else:
         if not out:
             raise BadInputError("merge: these are matching states; give --out MATCH.json")
@@ -141,16 +156,11 @@ def merge_cmd(states, out, categories, json_out, csv_out):
 @main.command("score")
 @click.argument("archive")
 @_gt_dir
-@_mode()
+@_mode
 @_names
 @_json
 @_workers
-@click.option("--max-total-bytes", type=click.IntRange(min=1), default=submission.Limits.max_total_bytes,
-              show_default=True, help="Refuse archives whose members add up to more bytes (uncompressed).")
-@click.option("--max-ratio", type=click.FloatRange(min=1), default=submission.Limits.max_ratio, show_default=True,
-              help="Refuse members compressed more than this many times (zip bombs).")
-@click.option("--max-pixels", type=click.IntRange(min=1), default=submission.Limits.max_pixels, show_default=True,
-              help="Refuse PNGs with more pixels (decompression bombs).")
+@_limits
 def score_cmd(archive, gt_dir, mode, names_file, json_out, workers, max_total_bytes, max_ratio, max_pixels):
     """Validate a submission zip safely (never extracted), then match if needed and evaluate it."""
     limits = submission.Limits(max_total_bytes, max_ratio, max_pixels)
@@ -165,16 +175,19 @@ def score_cmd(archive, gt_dir, mode, names_file, json_out, workers, max_total_by
 @main.command("leaderboard")
 @click.argument("directory")
 @_gt_dir
-@_mode()
+@_mode
 @click.option("--out", required=True, help="CSV table to write, one row per archive, best mIoU first.")
 @click.option("--cache", help="Folder of cached scores by archive sha256 (default: DIRECTORY/.scores).")
 @_names
 @_workers
-def leaderboard_cmd(directory, gt_dir, mode, out, cache, names_file, workers):
+@_limits
+def leaderboard_cmd(directory, gt_dir, mode, out, cache, names_file, workers, max_total_bytes, max_ratio,
+                    max_pixels):
     """Score every submission zip in DIRECTORY into one table (refused archives are listed with the reason)."""
-    rows = submission.leaderboard(directory, gt_dir, int(mode), cache_dir=cache, names=_names_of(names_file),
-                                  workers=workers, notify=click.echo)
-    write_csv(out, submission.BOARD_COLUMNS, [[row.get(c, "") for c in submission.BOARD_COLUMNS] for row in rows])
+    limits = submission.Limits(max_total_bytes, max_ratio, max_pixels)
+    rows = leaderboard.leaderboard(directory, gt_dir, int(mode), cache_dir=cache, names=_names_of(names_file),
+                                   limits=limits, workers=workers, notify=click.echo)
+    write_csv(out, leaderboard.BOARD_COLUMNS, [[row.get(c, "") for c in leaderboard.BOARD_COLUMNS] for row in rows])
     shown = ("rank", "method", "archive", "match", "mIoU", "Acc", "mBIoU", "FMeasure", "status")
     click.echo(report.format_table(shown, [[row.get(c, "") for c in shown] for row in rows], align_left=4))
     click.echo(f"wrote {out}")

@@ -79,7 +79,7 @@ def run_chunks(task: Callable[[list[str]], Any], names: list[str], workers: int 
     chunks = [names[i:i + size] for i in range(0, len(names), size)]
     with tqdm(total=len(names), desc=desc, unit="img", file=sys.stderr, disable=None if progress else True,
               leave=False) as bar:
-        if workers == 1 or len(chunks) == 1:
+        if workers == 1 or len(chunks) <= 1:
             for chunk in chunks:
                 yield task(chunk)
                 bar.update(len(chunk))

@@ -91,13 +91,30 @@ def decode_mask(data: bytes, name: str, *, ground_truth: bool = False, shape: tu
         raise BadInputError(f"{name}: corrupt PNG data")
     if header.color_type == 6 and not (bgr[..., 3] == 255).all():
         raise BadInputError(f"{name}: mode is RGBA with transparent pixels; masks must be opaque RGB")
-    ids = bgr[..., 2].astype(np.int32)
-    ids |= bgr[..., 1].astype(np.int32) << 8
+    # OpenCV decodes to B, G, R(, A) bytes: G and R side by side read as one big-endian 16-bit word are 256 G + R
+    h, w = bgr.shape[:2]
+    ids = np.ndarray((h, w), ">u2", buffer=bgr, offset=1, strides=bgr.strides[:2]).astype(np.int32)
     if ground_truth:
         top = int(ids.max(initial=0))
         if top > IGNORE:
             raise BadInputError(f"{name}: ground-truth id {top} is above {IGNORE} (the ignore label)")
     return ids
+
+
+def as_uint16(ids: np.ndarray) -> np.ndarray:
+    """Ids as uint16; ids above 65535 (possible only in arrays given directly) become 65535."""
+    return ids if ids.dtype == np.uint16 else np.minimum(ids, MAX_ID).astype(np.uint16)
+
+
+def count_ids(ids: np.ndarray, bins: int) -> np.ndarray:
+    """Exact int64 counts of the values 0..bins-1 in a uint16 array; other values are not counted.
+
+    OpenCV's histogram is about 3x faster than ``np.bincount`` here; its float32 counts are exact below
+    2**24 pixels, beyond which ``np.bincount`` is used.
+    """
+    if ids.size < 2**24:
+        return cv2.calcHist([ids], [0], None, [bins], [0, bins]).ravel().astype(np.int64)
+    return np.bincount(ids.ravel(), minlength=bins + 1)[:bins]
 
 
 def encode_mask(ids: np.ndarray) -> bytes:

@@ -18,7 +18,7 @@ import munkres
 import numpy as np
 
 from evaluators.errors import BadInputError, warn
-from evaluators.luss.masks import IGNORE, MAX_ID
+from evaluators.luss.masks import IGNORE, MAX_ID, as_uint16, count_ids
 from evaluators.results import atomic_write_text
 
 NO_CLASS = MAX_ID  # what predicted labels missing from a match become: a label outside 0..N
@@ -30,11 +30,11 @@ def munkres_version() -> str:
 
 def label_sets(gt: np.ndarray, pred: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
     """Labels 1..N present in the ground truth and in the prediction, over non-ignored pixels."""
-    keep = gt != IGNORE
     n = num_classes
-    gt_counts = np.bincount(gt[keep].ravel(), minlength=n + 1)[1:n + 1]
-    pred_counts = np.bincount(np.minimum(pred[keep].ravel(), n + 1), minlength=n + 2)[1:n + 1]
-    return np.flatnonzero(gt_counts) + 1, np.flatnonzero(pred_counts) + 1
+    gt16 = as_uint16(gt)
+    pred_kept = np.minimum(as_uint16(pred), n + 1)
+    pred_kept[gt16 == IGNORE] = 0
+    return np.flatnonzero(count_ids(gt16, n + 1)[1:]) + 1, np.flatnonzero(count_ids(pred_kept, n + 1)[1:]) + 1
 
 
 class MatchCounter:

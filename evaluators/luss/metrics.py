@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from evaluators.errors import BadInputError
-from evaluators.luss.masks import IGNORE, MAX_ID
+from evaluators.luss.masks import IGNORE, as_uint16, count_ids
 
 SIZE_BUCKETS = ("S", "MS", "ML", "L")
 SIZE_LIMITS = (5, 25, 50)  # ceil(100 * class pixels / non-ignored pixels) <= limit; larger is L
@@ -48,8 +48,7 @@ def boundary_mask(labels: np.ndarray) -> np.ndarray:
     """
     h, w = labels.shape
     d = boundary_width(h, w)
-    if labels.dtype != np.uint16:
-        labels = np.minimum(labels, MAX_ID).astype(np.uint16)  # labels above 65535 only meet no-class labels
+    labels = as_uint16(labels)  # labels above 65535 only ever meet other no-class labels
     kernel = np.ones((2 * d + 1, 2 * d + 1), np.uint8)
     edge = cv2.erode(labels, kernel) != cv2.dilate(labels, kernel)
     edge[:d] = edge[h - d:] = True
@@ -72,19 +71,6 @@ def _size_groups(labels: np.ndarray, pixels: np.ndarray, total: int) -> np.ndarr
     return groups
 
 
-def _as_uint16(ids: np.ndarray) -> np.ndarray:
-    # labels above 65535 can only meet other no-class labels, so clipping them changes no count
-    return ids if ids.dtype == np.uint16 else np.minimum(ids, MAX_ID).astype(np.uint16)
-
-
-def _histogram(values: np.ndarray, bins: int) -> np.ndarray:
-    """Exact int64 counts of 0..bins-1 in a uint16 array (OpenCV's histogram is ~5x faster than bincount;
-    its float32 counts are exact below 2**24 pixels)."""
-    if values.size < 2**24:
-        return cv2.calcHist([values], [0], None, [bins], [0, bins]).ravel().astype(np.int64)
-    return np.bincount(values.ravel(), minlength=bins)[:bins]
-
-
 def _joint_counts(gt: np.ndarray, pred: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Pixels counted by (ground-truth label, predicted class, on GT boundary, on predicted boundary).
 
@@ -92,8 +78,8 @@ def _joint_counts(gt: np.ndarray, pred: np.ndarray, k: int) -> tuple[np.ndarray,
     int64 array; predicted class k collects labels outside 0..N. Boundaries use the full image; the
     ignore row is dropped afterwards, which removes ignored pixels from every count at once.
     """
-    gt16, pred16 = _as_uint16(gt), _as_uint16(pred)
-    labels = np.flatnonzero(_histogram(gt16, IGNORE + 1))
+    gt16, pred16 = as_uint16(gt), as_uint16(pred)
+    labels = np.flatnonzero(count_ids(gt16, IGNORE + 1))
     row_size = 4 * (k + 1)
     bins = labels.size * row_size
     row_start = np.zeros(IGNORE + 1, np.uint16 if bins <= 2**16 else np.intp)
@@ -103,7 +89,7 @@ def _joint_counts(gt: np.ndarray, pred: np.ndarray, k: int) -> tuple[np.ndarray,
     key += boundary_mask(gt16).view(np.uint8) << 1
     key += boundary_mask(pred16).view(np.uint8)
     if key.dtype == np.uint16:
-        joint = _histogram(key, bins)
+        joint = count_ids(key, bins)
     else:
         joint = np.bincount(key.ravel(), minlength=bins)
     valid = labels != IGNORE
@@ -160,11 +146,13 @@ def _f_measure(t: int, p: int, tp: int) -> float:
 def _check_pair(gt: np.ndarray, pred: np.ndarray) -> None:
     if gt.ndim != 2 or gt.shape != pred.shape:
         raise BadInputError(f"expected two (H, W) arrays of one shape, got {gt.shape} and {pred.shape}")
+    if gt.size == 0:
+        raise BadInputError(f"expected non-empty masks, got shape {gt.shape}")
     if gt.dtype.kind not in "iu" or pred.dtype.kind not in "iu":
         raise BadInputError(f"expected integer ids, got {gt.dtype} and {pred.dtype}")
-    if gt.size and (gt.min() < 0 or gt.max() > IGNORE):
+    if gt.min() < 0 or gt.max() > IGNORE:
         raise BadInputError(f"ground truth: ids must lie in 0..{IGNORE}, got {gt.min()}..{gt.max()}")
-    if pred.size and pred.min() < 0:
+    if pred.min() < 0:
         raise BadInputError(f"prediction: negative id {pred.min()}")
 
 

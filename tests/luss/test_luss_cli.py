@@ -88,6 +88,22 @@ def test_shards_and_merge_through_the_command_line(folders, tmp_path):
     assert json.loads((tmp_path / "merged.json").read_text())["mIoU"] == pytest.approx(whole.metrics["mIoU"])
 
 
+def test_an_empty_shard_writes_its_state_and_merges(folders, tmp_path):
+    gt_dir, pred_dir, _names, _pairs = folders
+    common = ["--gt-dir", gt_dir, "--pred-dir", pred_dir, "--mode", "50"]
+    run = invoke("evaluate", *common, "--shard", "13/13", "--save-state", tmp_path / "e13.npz")
+    assert run.exit_code == 0, run.output
+    assert run.stdout.strip() == f"wrote evaluation state of 0 images to {tmp_path / 'e13.npz'}"
+    states = [tmp_path / "e13.npz"]
+    for k in range(1, 13):
+        states.append(tmp_path / f"e{k}.npz")
+        assert invoke("evaluate", *common, "--shard", f"{k}/13", "--save-state", states[-1]).exit_code == 0
+    run = invoke("merge", *states, "--json", tmp_path / "all.json")
+    assert run.exit_code == 0, run.output
+    whole = evaluate_folders(gt_dir, pred_dir, 50, progress=False)
+    assert json.loads((tmp_path / "all.json").read_text())["mBIoU"] == pytest.approx(whole.metrics["mBIoU"])
+
+
 @pytest.mark.parametrize("args, message", [
     (["evaluate", "--gt-dir", "{gt}", "--pred-dir", "{tmp}/none", "--mode", "50"], "error: {tmp}/none: not a folder"),
     (["evaluate", "--gt-dir", "{gt}", "--pred-dir", "{pred}", "--mode", "50", "--shard", "1/2"],

@@ -184,6 +184,8 @@ def test_bad_arrays_and_states_are_refused():
         ev.update(np.zeros((2, 2), int), np.full((2, 2), -1))
     with pytest.raises(BadInputError, match="integer ids"):
         ev.update(np.zeros((2, 2)), np.zeros((2, 2)))
+    with pytest.raises(BadInputError, match="non-empty"):
+        ev.update(np.zeros((0, 3), int), np.zeros((0, 3), int))
     with pytest.raises(BadInputError, match="no images"):
         ev.compute()
     with pytest.raises(BadInputError, match="cannot merge"):
