@@ -3,9 +3,191 @@ from __future__ import annotations
 
 import click
 
-from evaluators.errors import ToolkitGroup
+from evaluators.errors import BadInputError, ToolkitGroup
+from evaluators.luss import folders, matching, report, state
+from evaluators.luss.metrics import LUSSEvaluator, LUSSResult
+from evaluators.results import write_csv, write_json
+from evaluators.shards import parse_shard
+from imagenet_s import leaderboard, lists, submission
+
+MODES = ("50", "300", "919")
 
 
 @click.group(cls=ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """ImageNet-S (large-scale unsupervised semantic segmentation): matching, evaluation, submissions."""
+
+
+_mode = click.option("--mode", type=click.Choice(MODES), required=True, help="ImageNet-S subset: 50, 300 or 919 "
+                                                                           "classes.")
+
+
+_gt_dir = click.option("--gt-dir", required=True, help="Folder of ground-truth PNG masks (class folders).")
+_pred_dir = click.option("--pred-dir", required=True, help="Folder of predicted PNG masks, same relative paths.")
+_names = click.option("--names", "names_file", help="Names list (e.g. ImageNetS_im50_validation.txt): evaluate "
+                                                    "only these masks instead of every ground truth.")
+_workers = click.option("--workers", type=click.IntRange(min=1), help="Processes (default: CPU count).")
+_shard = click.option("--shard", help="Process only shard K/N of the sorted masks; needs --save-state.")
+_save_state = click.option("--save-state", help="Write the mergeable state (.npz) for `imagenet-s merge`.")
+_categories = click.option("--categories", help="ImageNetS_categories_im{N}.txt: show WordNet ids per class.")
+_json = click.option("--json", "json_out", help="Write the official metrics (percent) as JSON.")
+_csv = click.option("--csv", "csv_out", help="Write per-class IoUs as CSV.")
+
+
+def _limits(command):
+    """The archive limits of `score` and `leaderboard`."""
+    for option in reversed((
+            click.option("--max-total-bytes", type=click.IntRange(min=1), default=submission.Limits.max_total_bytes,
+                         show_default=True, help="Refuse archives whose members add up to more bytes."),
+            click.option("--max-ratio", type=click.FloatRange(min=1), default=submission.Limits.max_ratio,
+                         show_default=True, help="Refuse members compressed more than this many times (zip bombs)."),
+            click.option("--max-pixels", type=click.IntRange(min=1), default=submission.Limits.max_pixels,
+                         show_default=True, help="Refuse PNGs with more pixels (decompression bombs)."))):
+        command = option(command)
+    return command
+
+
+def _shard_of(shard: str | None, save_state: str | None):
+    if shard is None:
+        return None
+    if save_state is None:
+        raise BadInputError("--shard needs --save-state FILE (merge the shards with `imagenet-s merge`)")
+    return parse_shard(shard)
+
+
+def _names_of(names_file: str | None):
+    return None if names_file is None else lists.read_names(names_file)
+
+
+def _wnids_of(categories: str | None, num_classes: int):
+    return None if categories is None else lists.read_categories(categories, num_classes)
+
+
+def _show_result(result: LUSSResult, wnids, json_out: str | None, csv_out: str | None) -> None:
+    if json_out:
+        write_json(json_out, result.to_dict())
+    if csv_out:
+        write_csv(csv_out, ("id", "class", "IoU", "BIoU"), report.class_rows(result, wnids))
+    click.echo(report.class_table(result, wnids))
+    click.echo()
+    click.echo(report.summary_table(result))
+
+
+@main.command("match")
+@_gt_dir
+@_pred_dir
+@_mode
+@click.option("--out", help="Match file to write: {\"label\": class} with keys \"0\"..\"N\".")
+@_names
+@_workers
+@_shard
+@_save_state
+def match_cmd(gt_dir, pred_dir, mode, out, names_file, workers, shard, save_state):
+    """Fit the official Hungarian matching of predicted labels to classes (fully unsupervised protocol)."""
+    shard_k_n = _shard_of(shard, save_state)
+    if out is None and save_state is None:
+        raise BadInputError("match: give --out MATCH.json (or --save-state for a shard)")
+    if out is not None and shard_k_n is not None:
+        raise BadInputError("match: --out needs every image; merge the shards' states with `imagenet-s merge`")
+    counter = folders.accumulate_matching(gt_dir, pred_dir, int(mode), names=_names_of(names_file),
+                                          shard=shard_k_n, workers=workers)
+    if save_state:
+        state.save_state(save_state, counter, shard=shard_k_n)
+        click.echo(f"wrote matching state of {counter.num_images} images to {save_state}")
+    if out:
+        _write_match(counter, out)
+
+
+def _write_match(counter: matching.MatchCounter, out: str) -> None:
+    match = counter.match()
+    matching.write_match(out, match)
+    moved = sum(1 for k, v in match.items() if k != v)
+    click.echo(f"matched {counter.num_classes} labels over {counter.num_images} images "
+               f"(munkres {matching.munkres_version()}; {moved} labels renamed) -> {out}")
+
+
+@main.command("evaluate")
+@_gt_dir
+@_pred_dir
+@_mode
+@click.option("--match", "match_file", help="Match file (official format) applied to the predictions first.")
+@_names
+@_categories
+@_json
+@_csv
+@_workers
+@_shard
+@_save_state
+def evaluate_cmd(gt_dir, pred_dir, mode, match_file, names_file, categories, json_out, csv_out, workers, shard,
+                 save_state):
+    """Score predicted masks with the official LUSS metrics (mIoU, Acc, mBIoU, sizes, FMeasure)."""
+    num_classes = int(mode)
+    shard_k_n = _shard_of(shard, save_state)
+    wnids = _wnids_of(categories, num_classes)
+    match = None if match_file is None else matching.read_match(match_file, num_classes)
+    evaluator = folders.accumulate_evaluation(gt_dir, pred_dir, num_classes, match, names=_names_of(names_file),
+                                              shard=shard_k_n, workers=workers)
+    if save_state:
+        state.save_state(save_state, evaluator, shard=shard_k_n, match=match)
+        click.echo(f"wrote evaluation state of {evaluator.num_images} images to {save_state}")
+    if evaluator.num_images:
+        _show_result(evaluator.compute(), wnids, json_out, csv_out)
+
+
+@main.command("merge")
+@click.argument("states", nargs=-1, required=True)
+@click.option("--out", help="Match file to write (states of `match --shard`).")
+@_categories
+@_json
+@_csv
+def merge_cmd(states, out, categories, json_out, csv_out):
+    """Merge the state files of sharded `match` or `evaluate` runs into one result."""
+    merged, _meta = state.merge_states(list(states))
+    if isinstance(merged, LUSSEvaluator):
+        if out:
+            raise BadInputError("merge: --out is for matching states; these are evaluation states (use --json)")
+        _show_result(merged.compute(), _wnids_of(categories, merged.num_classes), json_out, csv_out)
+    else:
+        if not out:
+            raise BadInputError("merge: these are matching states; give --out MATCH.json")
+        _write_match(merged, out)
+
+
+@main.command("score")
+@click.argument("archive")
+@_gt_dir
+@_mode
+@_names
+@_json
+@_workers
+@_limits
+def score_cmd(archive, gt_dir, mode, names_file, json_out, workers, max_total_bytes, max_ratio, max_pixels):
+    """Validate a submission zip safely (never extracted), then match if needed and evaluate it."""
+    limits = submission.Limits(max_total_bytes, max_ratio, max_pixels)
+    scored = submission.score_submission(archive, gt_dir, int(mode), names=_names_of(names_file), limits=limits,
+                                         workers=workers, notify=click.echo)
+    if json_out:
+        write_json(json_out, scored.to_dict())
+    click.echo(f"method: {scored.method.get('Method name') or '(unnamed)'}")
+    click.echo(report.summary_table(scored.result))
+
+
+@main.command("leaderboard")
+@click.argument("directory")
+@_gt_dir
+@_mode
+@click.option("--out", required=True, help="CSV table to write, one row per archive, best mIoU first.")
+@click.option("--cache", help="Folder of cached scores by archive sha256 (default: DIRECTORY/.scores).")
+@_names
+@_workers
+@_limits
+def leaderboard_cmd(directory, gt_dir, mode, out, cache, names_file, workers, max_total_bytes, max_ratio,
+                    max_pixels):
+    """Score every submission zip in DIRECTORY into one table (refused archives are listed with the reason)."""
+    limits = submission.Limits(max_total_bytes, max_ratio, max_pixels)
+    rows = leaderboard.leaderboard(directory, gt_dir, int(mode), cache_dir=cache, names=_names_of(names_file),
+                                   limits=limits, workers=workers, notify=click.echo)
+    write_csv(out, leaderboard.BOARD_COLUMNS, [[row.get(c, "") for c in leaderboard.BOARD_COLUMNS] for row in rows])
+    shown = ("rank", "method", "archive", "match", "mIoU", "Acc", "mBIoU", "FMeasure", "status")
+    click.echo(report.format_table(shown, [[row.get(c, "") for c in shown] for row in rows], align_left=4))
+    click.echo(f"wrote {out}")

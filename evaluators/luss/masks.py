@@ -1,0 +1,193 @@
+"""The LUSS mask codec and mask folders.
+
+A mask is an 8-bit RGB PNG whose pixel holds a class id ``R + 256 * G`` (blue is unused):
+0 is background ("other"), 1000 marks ignored ground-truth pixels, 1..N are classes.
+Decoding yields ``int32`` ids (never ``uint8 * 256``, which overflows on NumPy 2).
+"""
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from evaluators.errors import BadInputError
+from evaluators.results import atomic_write_bytes
+
+BACKGROUND = 0
+IGNORE = 1000
+MAX_ID = 255 + 256 * 255
+DEFAULT_MAX_PIXELS = 50_000_000
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_COLOR_TYPES = {0: "grayscale (L)", 2: "RGB", 3: "palette (P)", 4: "grayscale with alpha (LA)", 6: "RGBA"}
+
+
+@dataclass(frozen=True)
+class PngHeader:
+    """The image header (IHDR) of a PNG file."""
+
+    width: int
+    height: int
+    bit_depth: int
+    color_type: int
+
+    @property
+    def mode(self) -> str:
+        kind = _COLOR_TYPES.get(self.color_type, f"color type {self.color_type}")
+        return f"{self.bit_depth}-bit {kind}"
+
+    @property
+    def is_8bit_rgb(self) -> bool:
+        return self.bit_depth == 8 and self.color_type in (2, 6)
+
+
+def read_png_header(data: bytes, name: str) -> PngHeader:
+    """Parse the IHDR chunk without decoding any pixel data."""
+    if len(data) < 26 or data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR":
+        raise BadInputError(f"{name}: not a PNG file")
+    width, height, bit_depth, color_type = struct.unpack(">IIBB", data[16:26])
+    return PngHeader(width, height, bit_depth, color_type)
+
+
+def check_header(data: bytes, name: str, *, shape: tuple | None = None,
+                 max_pixels: int | None = DEFAULT_MAX_PIXELS) -> PngHeader:
+    """Check a mask's header (the first 26 bytes suffice) before any pixel is decompressed.
+
+    Raises:
+        BadInputError: not a PNG, not 8-bit RGB(A), more than ``max_pixels`` pixels (decompression
+            bombs), or a size other than ``shape`` (H, W).
+    """
+    header = read_png_header(data, name)
+    if not header.is_8bit_rgb:
+        raise BadInputError(f"{name}: mode is {header.mode}; masks must be 8-bit RGB (id = R + 256 * G)")
+    if max_pixels is not None and header.width * header.height > max_pixels:
+        raise BadInputError(f"{name}: {header.width}x{header.height} pixels exceed the limit of {max_pixels:,}")
+    if shape is not None and (header.height, header.width) != tuple(shape):
+        raise BadInputError(f"{name}: size {header.width}x{header.height} differs from the ground truth's "
+                            f"{shape[1]}x{shape[0]}")
+    return header
+
+
+def decode_mask(data: bytes, name: str, *, ground_truth: bool = False, shape: tuple | None = None,
+                max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Decode PNG bytes into an ``int32`` (H, W) array of class ids.
+
+    Args:
+        data: the PNG file's bytes.
+        name: the file's name, used in error messages.
+        ground_truth: refuse ids above 1000 (the ignore label).
+        shape, max_pixels: see ``check_header``.
+    Raises:
+        BadInputError: a header refused by ``check_header``, corrupt data, an RGBA mask with transparent
+            pixels, or a ground truth with ids above 1000.
+    """
+    header = check_header(data, name, shape=shape, max_pixels=max_pixels)
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if bgr is None or bgr.shape[:2] != (header.height, header.width):
+        raise BadInputError(f"{name}: corrupt PNG data")
+    if header.color_type == 6 and not (bgr[..., 3] == 255).all():
+        raise BadInputError(f"{name}: mode is RGBA with transparent pixels; masks must be opaque RGB")
+    # OpenCV decodes to B, G, R(, A) bytes: G and R side by side read as one big-endian 16-bit word are 256 G + R
+    h, w = bgr.shape[:2]
+    ids = np.ndarray((h, w), ">u2", buffer=bgr, offset=1, strides=bgr.strides[:2]).astype(np.int32)
+    if ground_truth:
+        top = int(ids.max(initial=0))
+        if top > IGNORE:
+            raise BadInputError(f"{name}: ground-truth id {top} is above {IGNORE} (the ignore label)")
+    return ids
+
+
+def as_uint16(ids: np.ndarray) -> np.ndarray:
+    """Ids as uint16; ids above 65535 (possible only in arrays given directly) become 65535."""
+    return ids if ids.dtype == np.uint16 else np.minimum(ids, MAX_ID).astype(np.uint16)
+
+
+def count_ids(ids: np.ndarray, bins: int) -> np.ndarray:
+    """Exact int64 counts of the values 0..bins-1 in a uint16 array; other values are not counted.
+
+    OpenCV's histogram is about 3x faster than ``np.bincount`` here; its float32 counts are exact below
+    2**24 pixels, beyond which ``np.bincount`` is used.
+    """
+    if ids.size < 2**24:
+        return cv2.calcHist([ids], [0], None, [bins], [0, bins]).ravel().astype(np.int64)
+    return np.bincount(ids.ravel(), minlength=bins + 1)[:bins]
+
+
+def encode_mask(ids: np.ndarray) -> bytes:
+    """Encode an (H, W) integer array of ids in 0..65535 as RGB PNG bytes."""
+    ids = np.asarray(ids)
+    if ids.ndim != 2 or ids.dtype.kind not in "iu":
+        raise ValueError(f"expected a 2-D integer array, got {ids.ndim}-D {ids.dtype}")
+    if ids.size and (ids.min() < 0 or ids.max() > MAX_ID):
+        raise ValueError(f"ids must lie in 0..{MAX_ID}, got {ids.min()}..{ids.max()}")
+    ids = ids.astype(np.int64)
+    bgr = np.stack([np.zeros_like(ids), ids >> 8, ids & 255], axis=-1).astype(np.uint8)
+    ok, buf = cv2.imencode(".png", bgr)
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
+    return buf.tobytes()
+
+
+def write_mask(path: str | os.PathLike, ids: np.ndarray) -> Path:
+    """Write ``ids`` as an RGB PNG mask (atomically)."""
+    return atomic_write_bytes(path, encode_mask(ids))
+
+
+class MaskFolder:
+    """PNG masks under a root folder, addressed by their relative POSIX paths."""
+
+    def __init__(self, root: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS):
+        self.root = Path(root)
+        self.max_pixels = max_pixels
+        if not self.root.is_dir():
+            raise BadInputError(f"{self.root}: not a folder")
+
+    def __repr__(self) -> str:
+        return f"MaskFolder({str(self.root)!r})"
+
+    def __str__(self) -> str:
+        return str(self.root)
+
+    def names(self) -> list[str]:
+        """Every ``*.png`` below the root, sorted."""
+        found = []
+        for folder, _dirs, files in os.walk(self.root, followlinks=True):
+            rel = Path(folder).relative_to(self.root)
+            found.extend((rel / f).as_posix() for f in files if f.lower().endswith(".png"))
+        return sorted(found)
+
+    def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray:
+        path = self.root / name
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise BadInputError(f"{path}: no such file") from None
+        return decode_mask(data, str(path), ground_truth=ground_truth, shape=shape, max_pixels=self.max_pixels)
+
+
+def pair_names(gt_names: list[str], pred_names: list[str], names: list[str] | None, pred_source: str) -> list[str]:
+    """The evaluated masks: ``names`` (or every ground truth), each needing a prediction.
+
+    Raises:
+        BadInputError: a listed name has no ground truth, or predictions are missing (how many, the first few).
+    """
+    gt_set = set(gt_names)
+    if names is None:
+        names = gt_names
+    else:
+        absent = [n for n in names if n not in gt_set]
+        if absent:
+            raise BadInputError(f"names list: {len(absent)} of {len(names)} listed masks have no ground truth, "
+                                f"first: {', '.join(absent[:5])}")
+    if not names:
+        raise BadInputError("ground truth: no PNG masks to evaluate")
+    pred_set = set(pred_names)
+    missing = [n for n in names if n not in pred_set]
+    if missing:
+        raise BadInputError(f"{pred_source}: {len(missing)} of {len(names)} predictions missing, "
+                            f"first: {', '.join(missing[:5])}")
+    return list(names)

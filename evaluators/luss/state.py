@@ -1,0 +1,90 @@
+"""State files of ``--shard K/N`` runs (``.npz``, no pickles) and merging them into one result."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from evaluators.errors import BadInputError, warn
+from evaluators.luss.matching import MatchCounter
+from evaluators.luss.metrics import LUSSEvaluator
+from evaluators.results import atomic_write_bytes
+
+STATE_VERSION = 1
+EVALUATION, MATCHING = "luss-evaluation", "luss-matching"
+
+
+def match_digest(match: dict[int, int] | None) -> str | None:
+    """A fingerprint of a match, so that states evaluated under different matches are never merged."""
+    if match is None:
+        return None
+    return hashlib.sha256(json.dumps(sorted(match.items())).encode()).hexdigest()
+
+
+def save_state(path: str | os.PathLike, accumulated: LUSSEvaluator | MatchCounter, *,
+               shard: tuple[int, int] | None = None, match: dict[int, int] | None = None) -> Path:
+    """Write an evaluator's or a match counter's state with what identifies the run."""
+    state = accumulated.state()
+    kind = EVALUATION if isinstance(accumulated, LUSSEvaluator) else MATCHING
+    arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
+    meta = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
+    meta.update(version=STATE_VERSION, kind=kind, shard=list(shard) if shard else None, match=match_digest(match))
+    buf = io.BytesIO()
+    np.savez_compressed(buf, meta=np.array(json.dumps(meta)), **arrays)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def load_state(path: str | os.PathLike) -> tuple[LUSSEvaluator | MatchCounter, dict]:
+    """Read a state file back; returns (evaluator or counter, metadata)."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            arrays = {k: data[k] for k in data.files if k != "meta"}
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: no such file") from None
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+        raise BadInputError(f"{path}: not a LUSS state file ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("version") != STATE_VERSION or meta.get("kind") not in (EVALUATION,
+                                                                                                        MATCHING):
+        raise BadInputError(f"{path}: not a LUSS state file of version {STATE_VERSION}")
+    kind = LUSSEvaluator if meta["kind"] == EVALUATION else MatchCounter
+    try:
+        accumulated = kind.from_state({**meta, **arrays})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadInputError(f"{path}: incomplete state ({exc})") from None
+    return accumulated, meta
+
+
+def merge_states(paths: list[str | os.PathLike]) -> tuple[LUSSEvaluator | MatchCounter, dict]:
+    """Merge the states of one run's shards; refuses mixing kinds, class counts, matches, shard counts or
+    repeating a shard; warns when shards are missing. Returns (merged, metadata of the first)."""
+    if not paths:
+        raise BadInputError("merge: no state files given")
+    merged, first = load_state(paths[0])
+    seen = {tuple(first["shard"]) if first["shard"] else None: paths[0]}
+    for path in paths[1:]:
+        part, meta = load_state(path)
+        for key in ("kind", "num_classes", "match"):
+            if meta[key] != first[key]:
+                raise BadInputError(f"{path}: {key} {meta[key]!r} differs from {paths[0]}'s {first[key]!r}")
+        shard = tuple(meta["shard"]) if meta["shard"] else None
+        if shard is None or None in seen or shard[1] != next(iter(seen))[1]:
+            raise BadInputError(f"{path}: shard {meta['shard']} does not belong to the shards of {paths[0]} "
+                                f"({first['shard']})")
+        if shard in seen:
+            raise BadInputError(f"{path}: shard {shard[0]}/{shard[1]} repeats {seen[shard]}")
+        seen[shard] = path
+        merged.merge(part)
+    if first["shard"]:
+        total = first["shard"][1]
+        missing = sorted(set(range(1, total + 1)) - {k for k, _ in seen})
+        if missing:
+            warn(f"merge: shards {', '.join(f'{k}/{total}' for k in missing)} are missing; the result covers "
+                 f"{len(seen)} of {total} shards")
+    return merged, first

@@ -1,0 +1,78 @@
+"""A leaderboard of ImageNet-S submission archives, with scores cached by archive sha256."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from evaluators.errors import BadInputError
+from evaluators.luss.masks import MaskFolder
+from evaluators.luss.metrics import METRIC_KEYS
+from evaluators.results import write_json
+from imagenet_s.submission import METHOD_FIELDS, Limits, file_sha256, score_submission
+
+BOARD_COLUMNS = ("rank", "method", "archive", "match", *METRIC_KEYS, "training_data", "training_scheme",
+                 "networks", "link", "sha256", "status")
+_METHOD_COLUMNS = dict(zip(("method", "training_data", "training_scheme", "networks", "link"), METHOD_FIELDS))
+
+
+def _ground_truth_key(gt_dir: str | os.PathLike, num_classes: int, names: list[str] | None, limits: Limits) -> str:
+    """What a cached score depends on besides the archive: ground truth files, mode, names, limits."""
+    gt = MaskFolder(gt_dir)
+    listing = [(n, (gt.root / n).stat().st_size) for n in gt.names()]
+    context = [listing, num_classes, sorted(set(names)) if names is not None else None, asdict(limits)]
+    return hashlib.sha256(json.dumps(context).encode()).hexdigest()
+
+
+def leaderboard(directory: str | os.PathLike, gt_dir: str | os.PathLike, num_classes: int, *,
+                cache_dir: str | os.PathLike | None = None, names: list[str] | None = None,
+                limits: Limits | None = None, workers: int | None = None, progress: bool = True,
+                notify: Callable[[str], None] = print) -> list[dict]:
+    """Score every ``*.zip`` in ``directory``; rows (dicts keyed by ``BOARD_COLUMNS``) best mIoU first.
+
+    Scores and refusals are cached in ``cache_dir`` (default ``directory/.scores``) by archive sha256,
+    valid while the ground truth, mode, names and limits stay the same.
+    """
+    directory, limits = Path(directory), limits or Limits()
+    archives = sorted(directory.glob("*.zip"))
+    if not archives:
+        raise BadInputError(f"{directory}: no .zip archives")
+    cache = Path(cache_dir) if cache_dir is not None else directory / ".scores"
+    context = _ground_truth_key(gt_dir, num_classes, names, limits)
+    rows = []
+    for archive in archives:
+        digest = file_sha256(archive)
+        cached = cache / f"{digest}.json"
+        entry = None
+        if cached.is_file():
+            try:
+                stored = json.loads(cached.read_text())
+                entry = stored["row"] if stored.get("context") == context else None
+            except (ValueError, TypeError, KeyError):
+                entry = None  # an unreadable cache entry is recomputed
+        if entry is None:
+            notify(f"scoring {archive.name}")
+            entry = _board_row(archive, gt_dir, num_classes, names, limits, workers, progress, notify)
+            write_json(cached, {"context": context, "row": entry})
+        rows.append({**entry, "archive": archive.name, "sha256": digest})
+    scored = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: -r["mIoU"])
+    for rank, row in enumerate(scored, start=1):
+        row["rank"] = rank
+    return scored + [r for r in rows if r["status"] != "ok"]
+
+
+def _board_row(archive: Path, gt_dir, num_classes, names, limits, workers, progress, notify) -> dict:
+    try:
+        scored = score_submission(archive, gt_dir, num_classes, names=names, limits=limits, workers=workers,
+                                  progress=progress, notify=notify)
+    except BadInputError as exc:
+        notify(f"refused {archive.name}: {exc}")
+        return {"status": f"refused: {exc}"}
+    row = {column: scored.method[name] for column, name in _METHOD_COLUMNS.items()}
+    row.update({k: None if math.isnan(v) else v for k, v in scored.result.metrics.items()})
+    row.update(match=scored.match_source, status="ok")
+    return row

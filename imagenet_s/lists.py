@@ -1,0 +1,42 @@
+"""Reading the official ImageNet-S list files given by the user (categories, validation names)."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from evaluators.errors import BadInputError
+
+_WNID = re.compile(r"n\d{8}")
+
+
+def _lines(path: str | os.PathLike) -> list[str]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def read_categories(path: str | os.PathLike, num_classes: int | None = None) -> list[str]:
+    """WordNet ids of ``ImageNetS_categories_im{N}.txt``; line i is class id i (1-based)."""
+    wnids = _lines(path)
+    for number, wnid in enumerate(wnids, start=1):
+        if not _WNID.fullmatch(wnid):
+            raise BadInputError(f"{path}: line {number}: {wnid!r} is not a WordNet id such as n01443537")
+    if num_classes is not None and len(wnids) != num_classes:
+        raise BadInputError(f"{path}: {len(wnids)} categories, but --mode {num_classes} needs {num_classes}")
+    return wnids
+
+
+def read_names(path: str | os.PathLike) -> list[str]:
+    """Mask names of a names list (``wnid/name.JPEG wnid/name.png`` per line, or just ``wnid/name.png``)."""
+    names = []
+    for number, line in enumerate(_lines(path), start=1):
+        name = line.split()[-1]
+        if not name.endswith(".png") or name.startswith("/") or ".." in name.split("/"):
+            raise BadInputError(f"{path}: line {number}: {name!r} is not a relative mask name ending in .png")
+        names.append(name)
+    return names

@@ -1,0 +1,264 @@
+"""Scoring ImageNet-S submission archives, safe against hostile uploads, and a leaderboard of them.
+
+A submission is a zip with class folders of PNG predictions at its root (``n01443537/name.png``, the
+ground truth's relative paths), an optional ``match.json`` (official format) and ``method.txt`` with
+the six fields of ``METHOD_FIELDS`` (``Field: value`` lines). Members are read straight from the
+archive, never extracted. Everything about the archive is checked from its central directory before
+any member is decompressed; each PNG's header is checked before its pixels are.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from evaluators.errors import BadInputError, warn
+from evaluators.luss import folders
+from evaluators.luss.masks import DEFAULT_MAX_PIXELS, MaskFolder, check_header, decode_mask
+from evaluators.luss.matching import loads_match
+from evaluators.luss.metrics import LUSSResult
+
+MATCH_FILE, METHOD_FILE = "match.json", "method.txt"
+METHOD_FIELDS = ("Method name", "Training data", "Training scheme", "Networks", "Paper/Project link",
+                 "Method description")
+TEXT_LIMIT = 1 << 20  # match.json and method.txt: at most 1 MiB
+_COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an archive may hold before it is refused unread."""
+
+    max_total_bytes: int = 8 << 30  # all members, uncompressed
+    max_ratio: float = 100.0  # uncompressed / compressed size of one member
+    max_pixels: int = DEFAULT_MAX_PIXELS  # per PNG, from its header
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A checked archive: its PNG members and its small text members (bytes or None)."""
+
+    path: Path
+    masks: list[str]
+    match_json: bytes | None
+    method_txt: bytes | None
+
+
+def _refuse(path: Path, member: str, why: str) -> BadInputError:
+    return BadInputError(f"{path.name}: member {member!r}: {why}")
+
+
+def _check_member_name(path: Path, name: str) -> None:
+    parts = name.rstrip("/").split("/")
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise _refuse(path, name, "absolute path")
+    if "\\" in name:
+        raise _refuse(path, name, "backslash in the path (unsafe on Windows)")
+    if ".." in parts:
+        raise _refuse(path, name, "'..' in the path (zip slip)")
+    if "" in parts or "\x00" in name:
+        raise _refuse(path, name, "empty path component")
+
+
+def inspect_archive(path: str | os.PathLike, limits: Limits = Limits()) -> Archive:
+    """Check every member from the central directory, then read the small text members.
+
+    Raises:
+        BadInputError: not a zip; a member with an absolute or ``..`` path, a symlink, encryption, a
+            type other than PNG/match.json/method.txt, an unsupported compression, a compression ratio
+            above ``limits.max_ratio``; members totalling more than ``limits.max_total_bytes``.
+    """
+    path = Path(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: no such file") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise BadInputError(f"{path.name}: not a readable zip archive ({exc})") from None
+    with zf:
+        masks, seen, total = [], set(), 0
+        for info in zf.infolist():
+            name = info.filename
+            _check_member_name(path, name)
+            if name in seen:
+                raise _refuse(path, name, "appears twice")
+            seen.add(name)
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise _refuse(path, name, "symbolic link")
+            if info.flag_bits & 0x1:
+                raise _refuse(path, name, "encrypted")
+            if info.is_dir():
+                continue
+            if name.lower().endswith(".png"):
+                masks.append(name)
+            elif name not in (MATCH_FILE, METHOD_FILE):
+                raise _refuse(path, name, f"not a PNG prediction, {MATCH_FILE} or {METHOD_FILE} at the root")
+            if info.compress_type not in _COMPRESSIONS:
+                raise _refuse(path, name, f"unsupported compression method {info.compress_type}")
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > limits.max_ratio:
+                raise _refuse(path, name, f"compression ratio {ratio:,.0f} exceeds {limits.max_ratio:g} "
+                                          f"({info.file_size:,} bytes uncompressed; zip bomb?)")
+            total += info.file_size
+            if total > limits.max_total_bytes:
+                raise BadInputError(f"{path.name}: members exceed {limits.max_total_bytes:,} bytes uncompressed "
+                                    "(zip bomb?)")
+        texts = {}
+        for name in (MATCH_FILE, METHOD_FILE):
+            if name in seen:
+                if zf.getinfo(name).file_size > TEXT_LIMIT:
+                    raise _refuse(path, name, f"larger than {TEXT_LIMIT:,} bytes")
+                texts[name] = _read_member(zf, path, name)
+    return Archive(path, sorted(masks), texts.get(MATCH_FILE), texts.get(METHOD_FILE))
+
+
+def _read_member(zf: zipfile.ZipFile, path: Path, name: str,
+                 check_head: Callable[[bytes], object] | None = None) -> bytes:
+    """A member's bytes; ``check_head`` sees the first 33 bytes before the rest is decompressed."""
+    try:
+        with zf.open(name) as f:
+            head = f.read(33)
+            if check_head is not None:
+                check_head(head)
+            return head + f.read()
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise _refuse(path, name, f"corrupt data ({exc})") from None
+
+
+class ZipMasks:
+    """Predicted masks read straight from a checked archive (a mask source for ``evaluators.luss``).
+
+    Each process opens its own handle, so the object can be sent to worker processes.
+    """
+
+    def __init__(self, archive: Archive, max_pixels: int | None = DEFAULT_MAX_PIXELS):
+        self.path, self.masks, self.max_pixels = archive.path, archive.masks, max_pixels
+        self._handle: tuple[int, zipfile.ZipFile] | None = None
+
+    def __str__(self) -> str:
+        return self.path.name
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_handle": None}
+
+    def _zip(self) -> zipfile.ZipFile:
+        if self._handle is None or self._handle[0] != os.getpid():
+            self._handle = (os.getpid(), zipfile.ZipFile(self.path))
+        return self._handle[1]
+
+    def names(self) -> list[str]:
+        return self.masks
+
+    def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray:
+        label = f"{self.path.name}:{name}"
+        data = _read_member(self._zip(), self.path, name,
+                            lambda head: check_header(head, label, shape=shape, max_pixels=self.max_pixels))
+        return decode_mask(data, label, ground_truth=ground_truth, shape=shape, max_pixels=self.max_pixels)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle[1].close()
+            self._handle = None
+
+
+def parse_method(text: bytes | None, source: str) -> dict[str, str]:
+    """The six ``Field: value`` entries of method.txt (continuation lines join the previous field).
+
+    Missing fields are warned about and left empty; they never refuse a submission.
+    """
+    method = {f: "" for f in METHOD_FIELDS}
+    if text is None:
+        warn(f"{source}: no {METHOD_FILE}; the method stays unnamed")
+        return method
+    lookup = {f.lower(): f for f in METHOD_FIELDS}
+    current, found = None, set()
+    for line in text.decode("utf-8", errors="replace").splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() in lookup:
+            current = lookup[key.strip().lower()]
+            found.add(current)
+            method[current] = value.strip()
+        elif current is not None and line.strip():
+            method[current] = f"{method[current]} {line.strip()}".strip()
+    missing = [f for f in METHOD_FIELDS if f not in found]
+    if missing:
+        warn(f"{source}: {METHOD_FILE} lacks {', '.join(missing)}")
+    return method
+
+
+@dataclass(frozen=True)
+class SubmissionScore:
+    archive: str
+    sha256: str
+    method: dict
+    match_source: str  # "submitted" (match.json) or "fitted" (official matching on the submission)
+    result: LUSSResult = field(repr=False)
+
+    def to_dict(self) -> dict:
+        return {"archive": self.archive, "sha256": self.sha256, "method": self.method, "match": self.match_source,
+                "num_images": self.result.num_images, **self.result.to_dict()}
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _missing_predictions(archive: Archive, wanted: list[str]) -> None:
+    members = set(archive.masks)
+    missing = [n for n in wanted if n not in members]
+    if not missing:
+        extra = len(members) - (len(wanted) - len(missing))
+        if extra:
+            warn(f"{archive.path.name}: {extra} PNG members match no evaluated mask; they are ignored")
+        return
+    tops = {m.split("/", 1)[0] for m in archive.masks if "/" in m}
+    hint = ""
+    if len(tops) == 1 and archive.masks and {m.split("/", 1)[-1] for m in archive.masks} & set(missing):
+        hint = f" (the class folders sit inside {tops.pop()}/; they must be at the archive's root)"
+    raise BadInputError(f"{archive.path.name}: {len(missing)} of {len(wanted)} predictions missing, "
+                        f"first: {', '.join(missing[:5])}{hint}")
+
+
+def score_submission(path: str | os.PathLike, gt_dir: str | os.PathLike, num_classes: int, *,
+                     names: list[str] | None = None, limits: Limits = Limits(), workers: int | None = None,
+                     progress: bool = True, notify: Callable[[str], None] = print) -> SubmissionScore:
+    """Validate a submission archive, then score it with the official metrics.
+
+    Without ``match.json`` the official fully-unsupervised matching is fitted on the submission itself.
+    Raises:
+        BadInputError: any refusal of ``inspect_archive``, an invalid match.json, missing predictions, a
+            PNG that is not 8-bit RGB, too large (``limits.max_pixels``) or not of the ground truth's size.
+    """
+    archive = inspect_archive(path, limits)
+    method = parse_method(archive.method_txt, archive.path.name)
+    match = None
+    if archive.match_json is not None:
+        match = loads_match(archive.match_json, num_classes, f"{archive.path.name}:{MATCH_FILE}")
+    gt = MaskFolder(gt_dir, max_pixels=limits.max_pixels)
+    wanted = sorted(set(names)) if names is not None else gt.names()
+    _missing_predictions(archive, wanted)
+    preds = ZipMasks(archive, limits.max_pixels)
+    source = "submitted"
+    try:
+        if match is None:
+            notify(f"{archive.path.name}: no {MATCH_FILE}; using the matching fitted on the submission itself "
+                   "(official fully unsupervised protocol)")
+            match = folders.match_folders(gt, preds, num_classes, names=wanted, workers=workers,
+                                          progress=progress)
+            source = "fitted"
+        result = folders.evaluate_folders(gt, preds, num_classes, match, names=wanted, workers=workers,
+                                          progress=progress)
+    finally:
+        preds.close()
+    return SubmissionScore(archive.path.name, file_sha256(archive.path), method, source, result)
