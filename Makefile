@@ -21,6 +21,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) tools/benchmarks/bench_detection.py
+	$(PY) tools/benchmarks/bench_luss.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -9,14 +9,13 @@ from evaluators.results import atomic_write_bytes
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence], title: str | None = None,
-                 label_column: bool = True) -> str:
-    """A plain aligned text table: numbers right-aligned, the first column left-aligned as labels."""
+                 align_left: int = 1) -> str:
+    """A plain aligned text table: the first ``align_left`` (label) columns left-aligned, the rest right-aligned."""
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
 
     def line(row):
-        return "  ".join(c.ljust(w) if i == 0 and label_column else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(row, widths)))
+        return "  ".join(c.ljust(w) if i < align_left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
 
     out = [title] if title else []
     out += [line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]]
@@ -33,7 +32,7 @@ def detection_report(result) -> str:
     m = result.metrics
     head = (f"preset {result.preset} | protocol {result.protocol} | backend {result.backend} | "
             f"values in % (-: no ground truth)")
-    overall = format_table(list(m), [[percent(v) for v in m.values()]], "Overall", label_column=False)
+    overall = format_table(list(m), [[percent(v) for v in m.values()]], "Overall", align_left=0)
     conditions = format_table(
         ["condition", "AP", "AP50", "AP75", "images"],
         [[name, percent(c["AP"]), percent(c["AP50"]), percent(c["AP75"]), c["num_images"]]

@@ -5,20 +5,9 @@ import math
 from collections.abc import Sequence
 
 from evaluators.luss.metrics import LUSSResult
+from evaluators.report import format_table
 
 SUMMARY_GROUPS = (("mIoU", "Acc", "mBIoU", "FMeasure"), ("S", "MS", "ML", "L"), ("BS", "BMS", "BML", "BL"))
-
-
-def format_table(header: Sequence[str], rows: Sequence[Sequence], align_left: int = 1) -> str:
-    """A plain-text table; the first ``align_left`` columns are left-aligned, the rest right-aligned."""
-    cells = [[str(c) for c in header]] + [[_cell(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-
-    def line(row):
-        return "  ".join(c.ljust(w) if i < align_left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(cells[0]), rule] + [line(r) for r in cells[1:]])
 
 
 def _cell(value) -> str:
@@ -41,12 +30,13 @@ def class_rows(result: LUSSResult, wnids: Sequence[str] | None = None) -> list[t
 
 
 def class_table(result: LUSSResult, wnids: Sequence[str] | None = None) -> str:
-    return format_table(("id", "class", "IoU", "BIoU"), class_rows(result, wnids), align_left=2)
+    rows = [[_cell(c) for c in row] for row in class_rows(result, wnids)]
+    return format_table(("id", "class", "IoU", "BIoU"), rows, align_left=2)
 
 
 def summary_table(result: LUSSResult) -> str:
     """The official metrics in percent, in three rows of four (n/a: no class of that size anywhere)."""
     blocks = []
     for group in SUMMARY_GROUPS:
-        blocks.append(format_table(group, [[result.metrics[k] for k in group]], align_left=0))
+        blocks.append(format_table(group, [[_cell(result.metrics[k]) for k in group]], align_left=0))
     return f"{result.num_images} images, {result.num_classes} classes\n" + "\n\n".join(blocks)

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from luss_data import make_pairs, write_pairs
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "imagenet_s"  # ../shared beside the repo
+# ../shared beside the repository
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "imagenet_s"
 
 
 @pytest.fixture

@@ -31,9 +31,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from evaluators.luss import MatchCounter, encode_mask
-from evaluators.luss.folders import accumulate_evaluation, accumulate_matching
-from evaluators.luss.matching import assign, munkres_version
+from evaluators.luss import MatchCounter, encode_mask  # noqa: E402
+from evaluators.luss.folders import accumulate_evaluation, accumulate_matching  # noqa: E402
+from evaluators.luss.matching import assign, munkres_version  # noqa: E402
 
 OFFICIAL = "official (reference figure measured here, 919 classes, not run: needs CUDA)"
 OFFICIAL_EVALUATE_2_WORKERS, OFFICIAL_EVALUATE_PER_CORE = 0.061, 0.120
