@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 import orjson
 
@@ -56,21 +57,28 @@ class Detections:
 def read_json(src: Any, what: str) -> tuple[Any, str]:
     """Return (parsed object, source name). ``src`` is a path or an already loaded object."""
     if isinstance(src, (str, os.PathLike)):
-        path = Path(src)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise BadInputError(f"{path}: {what} file not found") from None
-        except IsADirectoryError:
-            raise BadInputError(f"{path}: expected a {what} JSON file, got a directory") from None
-        try:
-            return orjson.loads(data), str(path)
-        except orjson.JSONDecodeError as exc:
-            try:  # Python's json writes NaN/Infinity tokens: parse them so validation can name the entry
-                return json.loads(data), str(path)
-            except ValueError:
-                raise BadInputError(f"{path}: invalid JSON: {exc}") from None
+        return _parse_json(_read_file(src, what), Path(src)), str(src)
     return src, f"<{what}>"
+
+
+def _read_file(src: str | os.PathLike, what: str) -> bytes:
+    path = Path(src)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: {what} file not found") from None
+    except IsADirectoryError:
+        raise BadInputError(f"{path}: expected a {what} JSON file, got a directory") from None
+
+
+def _parse_json(data: bytes, path: Path) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        try:  # Python's json writes NaN/Infinity tokens: parse them so validation can name the entry
+            return json.loads(data)
+        except ValueError:
+            raise BadInputError(f"{path}: invalid JSON: {exc}") from None
 
 
 def load_ground_truth(src: Any) -> GroundTruth:
@@ -120,7 +128,14 @@ def load_detections(src: Any, gt: GroundTruth) -> Detections:
     ``--format-only`` / ``outfile_prefix`` writes them."""
     if isinstance(src, Detections):
         return src
-    obj, source = read_json(src, "detections")
+    if isinstance(src, (str, os.PathLike)):
+        data = _read_file(src, "detections")
+        fast = _typed_detections(data, gt, str(src))
+        if fast is not None:
+            return fast
+        obj, source = _parse_json(data, Path(src)), str(src)
+    else:
+        obj, source = src, "<detections>"
     if isinstance(obj, dict):
         raise BadInputError(f"{source}: detections must be a JSON list of COCO results "
                             f"({{image_id, category_id, bbox, score}}), got an object"
@@ -137,6 +152,33 @@ def load_detections(src: Any, gt: GroundTruth) -> Detections:
     boxes = _box_column(obj, source, "detection")
     scores = _number_column(obj, "score", source, "detection")
     return Detections(source, image_ids, cat_ids, boxes, scores)
+
+
+class _Detection(msgspec.Struct, gc=False):
+    image_id: int
+    category_id: int
+    bbox: tuple[float, float, float, float]
+    score: float
+
+
+_DETECTIONS = msgspec.json.Decoder(list[_Detection])
+
+
+def _typed_detections(data: bytes, gt: GroundTruth, source: str) -> Detections | None:
+    """Fast path for a well-formed detections file: typed decoding straight into columns (about twice
+    as fast as generic parsing). None when anything is off; the generic path then names the culprit."""
+    try:
+        dets = _DETECTIONS.decode(data)
+        n = len(dets)
+        image_ids = np.fromiter((d.image_id for d in dets), np.int64, n)
+        cat_ids = np.fromiter((d.category_id for d in dets), np.int64, n)
+    except (msgspec.DecodeError, msgspec.ValidationError, OverflowError):
+        return None
+    boxes = np.array([d.bbox for d in dets], np.float64).reshape(n, 4)
+    scores = np.fromiter((d.score for d in dets), np.float64, n)
+    good = (n and np.isfinite(boxes).all() and (boxes[:, 2:] > 0).all() and np.isfinite(scores).all()
+            and np.isin(image_ids, gt.image_ids).all() and np.isin(cat_ids, gt.cat_ids).all())
+    return Detections(source, image_ids, cat_ids, boxes, scores) if good else None
 
 
 def _empty_det_columns():

@@ -105,3 +105,11 @@ def test_images_without_tag_count_only_in_all():
         result = evaluate_detections(gt, [det(10, 10, 20, 20, 0.9, image_id=2)])
     assert result.conditions["all"]["num_images"] == 2 and result.conditions["rain"]["num_images"] == 1
     assert result.conditions["rain"]["AP"] == 0.0 and result.conditions["all"]["AP"] == pytest.approx(0.50495, 1e-4)
+
+
+def test_typed_fast_path_and_generic_path_agree(tmp_path, aodraw_set):
+    gt, dt = aodraw_set
+    dt = [{**d, "id": n, "segmentation": [], "score": 1 if n % 50 == 0 else d["score"]} for n, d in enumerate(dt)]
+    from_file = evaluate_detections(gt, write(tmp_path / "dt.json", dt))  # typed decoding
+    from_objects = evaluate_detections(gt, dt)  # generic validation
+    assert from_file.to_dict() == from_objects.to_dict()
