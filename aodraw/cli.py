@@ -11,6 +11,7 @@ from evaluators.detection.presets import PROTOCOLS
 from evaluators.errors import ToolkitGroup
 from evaluators.report import detection_report, detection_rows, format_table, percent, plot_detection
 from evaluators.results import write_csv, write_json
+from evaluators.shards import parse_shard
 
 
 @click.group(cls=ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,6 +63,47 @@ def demo(out, images, seed):
                              for n, c in result.conditions.items()],
                             f"AODRaw protocol ({result.protocol}), per condition, values in %"))
     _write_outputs(result, out / "results.json", out / "results.csv", out / "plots")
+
+
+def _converter_options(func):
+    """The options every converter shares: --workers, --shard, --cfa-aware."""
+    func = click.option("--cfa-aware", is_flag=True,
+                        help="Turn orientation-8 images without breaking the CFA phase (correct colours); the "
+                             "default reproduces the official folders, whose turned images have swapped colours.")(func)
+    func = click.option("--shard", metavar="K/N", callback=lambda _c, _p, v: v and parse_shard(v),
+                        help="Convert only shard K of N of the sorted image list (for batch schedulers).")(func)
+    return click.option("--workers", type=click.IntRange(1), default=None,
+                        help="Worker processes [default: CPU count].")(func)
+
+
+def _finish(summary) -> None:
+    for line in summary.lines():
+        click.echo(line)
+    summary.raise_if_failed()
+
+
+@main.group()
+def convert():
+    """Regenerate the official derived folders (identical output), or Bayer packs; resumable and shardable."""
+
+
+_root = click.option("--root", required=True, type=click.Path(file_okay=False),
+                     help="The images/ folder (NAME.ARW + NAME.JPG pairs).")
+_target = click.option("--target", required=True, type=click.Path(file_okay=False), help="Output folder.")
+
+
+@convert.command("downsample")
+@_root
+@_target
+@click.option("--kind", type=click.Choice(["raw", "srgb"]), required=True,
+              help="raw: images_downsampled_raw (float32 3 x H/3 x W/3 .npy in [0,255]); srgb: "
+                   "images_downsampled_srgb (.JPG).")
+@_converter_options
+def convert_downsample_cmd(root, target, kind, workers, shard, cfa_aware):
+    """Downsample every image by 3 exactly as the official scripts do."""
+    from aodraw.convert.downsample import convert_downsample
+
+    _finish(convert_downsample(root, target, kind, workers=workers, shard=shard, cfa_aware=cfa_aware))
 
 
 def _write_outputs(result, json_out, csv_out, plots_dir) -> None:
