@@ -106,6 +106,31 @@ def convert_downsample_cmd(root, target, kind, workers, shard, cfa_aware):
     _finish(convert_downsample(root, target, kind, workers=workers, shard=shard, cfa_aware=cfa_aware))
 
 
+@convert.command("slice")
+@_root
+@click.option("--ann", required=True, type=click.Path(dir_okay=False), help="COCO annotations of the images.")
+@_target
+@click.option("--save-ann", required=True, type=click.Path(dir_okay=False), help="Slice annotation file to write.")
+@click.option("--kind", type=click.Choice(["raw", "srgb"]), required=True,
+              help="raw: images_slice_raw (float32 4 x SIZE/2 x SIZE/2 packed planes); srgb: images_slice_srgb.")
+@click.option("--size", type=click.IntRange(2), default=1280, show_default=True, help="Window size (even).")
+@click.option("--gap", type=click.IntRange(0), default=300, show_default=True, help="Overlap of windows.")
+@click.option("--iof-thr", type=click.FloatRange(0, 1), default=0.4, show_default=True,
+              help="A box with IoF >= this goes into a window; 0 < IoF < this goes in as a crowd box.")
+@click.option("--img-rate-thr", type=click.FloatRange(0, 1), default=0.6, show_default=True,
+              help="Windows whose in-image fraction is <= this are dropped.")
+@_converter_options
+def convert_slice_cmd(root, ann, target, save_ann, kind, size, gap, iof_thr, img_rate_thr, workers, shard,
+                      cfa_aware):
+    """Cut every annotated image into overlapping windows exactly as the official splitter does."""
+    from aodraw.convert.slice import convert_slice
+
+    summary = convert_slice(root, ann, target, save_ann, kind, size, gap, iof_thr, img_rate_thr, workers=workers,
+                            shard=shard, cfa_aware=cfa_aware)
+    click.echo(f"wrote {save_ann}", err=True)
+    _finish(summary)
+
+
 def _write_outputs(result, json_out, csv_out, plots_dir) -> None:
     written = []
     if json_out:

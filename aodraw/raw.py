@@ -90,9 +90,20 @@ def border_crop(image: np.ndarray, target_hw: tuple[int, int], axes: tuple[int, 
     return image[tuple(index)]
 
 
-def pack(mosaic: np.ndarray) -> np.ndarray:
-    """The 4 half-resolution planes (4 x H/2 x W/2) in the official order (0,0), (0,1), (1,1), (1,0)."""
-    return np.stack([mosaic[dy::2, dx::2] for dy, dx in PACK_ORDER])
+def pack(mosaic: np.ndarray, pattern: str = "RGGB") -> np.ndarray:
+    """The 4 half-resolution planes (4 x H/2 x W/2) in the official order (0,0), (0,1), (1,1), (1,0) of an RGGB
+    block: R, G (red row), B, G (blue row). For another Bayer ``pattern`` the block positions move so the planes
+    keep these colours."""
+    _check_mosaic(mosaic)
+    ry, rx = divmod(pattern.index("R"), 2)
+    return np.stack([mosaic[ry ^ dy::2, rx ^ dx::2] for dy, dx in PACK_ORDER])
+
+
+def plane_colours(pattern: str, orientation: int = 1) -> str:
+    """Colours of the planes ``pack(orient(mosaic), "RGGB")`` gives (the official slices): "RGBG" unless the
+    turned mosaic is no longer RGGB."""
+    turned = turned_pattern(pattern, orientation)
+    return "".join(turned[2 * dy + dx] for dy, dx in PACK_ORDER)
 
 
 def _check_mosaic(mosaic: np.ndarray) -> None:
