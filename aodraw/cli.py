@@ -131,6 +131,58 @@ def convert_slice_cmd(root, ann, target, save_ann, kind, size, gap, iof_thr, img
     _finish(summary)
 
 
+@main.group()
+def annotations():
+    """Annotation variants for the derived image folders."""
+
+
+@annotations.command("downsample")
+@click.option("--ann", required=True, type=click.Path(dir_okay=False), help="COCO annotations of the full images.")
+@click.option("--scale", type=click.IntRange(1), default=3, show_default=True, help="Downsampling factor.")
+@click.option("--min-size", type=click.FloatRange(0), default=32, show_default=True,
+              help="Scaled boxes with a side below this are handled by --small (0: keep every box).")
+@click.option("--small", type=click.Choice(["ignore", "drop"]), default="ignore", show_default=True,
+              help="ignore: keep small boxes as ignored crowd boxes; drop: remove them.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Annotation file to write.")
+def annotations_downsample(ann, scale, min_size, small, out):
+    """Annotations for the 1/scale downsampled images (boxes divided by scale, small boxes ignored or dropped)."""
+    from aodraw.annotations import downsample_annotations
+
+    result = downsample_annotations(ann, scale, min_size, small)
+    click.echo(f"wrote {write_json(out, result, indent=False)}: {len(result['images'])} images, "
+               f"{len(result['annotations'])} boxes")
+
+
+@main.command("merge-slices")
+@click.option("--slice-ann", required=True, type=click.Path(dir_okay=False),
+              help="The slice annotation file (images with ori_id, x_start, y_start).")
+@click.option("--dt", required=True, type=click.Path(dir_okay=False), help="Detections on the slices (COCO results).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Full-image detections to write.")
+@click.option("--nms-iou", type=click.FloatRange(0, 1), default=0.6, show_default=True,
+              help="Class-wise NMS IoU threshold across overlapping windows.")
+def merge_slices_cmd(slice_ann, dt, out, nms_iou):
+    """Map slice detections back to full images so slice models can be scored with 'aodraw evaluate'."""
+    from aodraw.convert.merge import merge_slices
+
+    merged = merge_slices(slice_ann, dt, nms_iou)
+    click.echo(f"wrote {write_json(out, merged, indent=False)}: {len(merged)} detections")
+
+
+@main.command()
+@click.option("--ann", required=True, type=click.Path(dir_okay=False), help="COCO annotation file.")
+@click.option("--csv", "csv_out", metavar="OUT.csv", help="Also write the tables as CSV.")
+def stats(ann, csv_out):
+    """Images and boxes per condition, per category and per size range (COCO areas)."""
+    from aodraw.annotations import annotation_stats
+
+    tables = annotation_stats(ann)
+    for name, rows in tables.items():
+        click.echo(format_table([name, "images", "boxes", "crowd"], rows) + "\n")
+    if csv_out:
+        rows = [[name, *row] for name, table in tables.items() for row in table]
+        click.echo(f"wrote {write_csv(csv_out, ['table', 'name', 'images', 'boxes', 'crowd'], rows)}", err=True)
+
+
 def _write_outputs(result, json_out, csv_out, plots_dir) -> None:
     written = []
     if json_out:
