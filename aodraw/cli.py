@@ -131,6 +131,19 @@ def convert_slice_cmd(root, ann, target, save_ann, kind, size, gap, iof_thr, img
     _finish(summary)
 
 
+@convert.command("bayer")
+@_root
+@_target
+@click.option("--downsample", type=click.Choice(["1", "3"]), default="1", show_default=True,
+              help="1: full resolution; 3: planes resized to match the 1/3 downsampled images.")
+@_converter_options
+def convert_bayer_cmd(root, target, downsample, workers, shard, cfa_aware):
+    """Un-demosaiced RAW as packed 4-plane uint16 .npy (4 x H/2 x W/2) + a sidecar JSON with levels and CFA."""
+    from aodraw.convert.bayer import convert_bayer
+
+    _finish(convert_bayer(root, target, int(downsample), workers=workers, shard=shard, cfa_aware=cfa_aware))
+
+
 @main.group()
 def annotations():
     """Annotation variants for the derived image folders."""
