@@ -48,10 +48,18 @@ def evaluate(gt, dt, preset, backend, protocol, json_out, csv_out, plots_dir, er
 @click.option("--images", default=400, show_default=True, type=click.IntRange(1), help="Synthetic test images.")
 @click.option("--seed", default=0, show_default=True, type=int)
 def demo(out, images, seed):
-    """Generate a synthetic AODRaw-style test set and detections, then evaluate them (AODRaw protocol)."""
+    """Convert a small synthetic RAW set (downsample, slice, merge-back), then generate a synthetic AODRaw-style
+    test set and detections and evaluate them (AODRaw protocol)."""
     from aodraw.synthetic import SyntheticSpec, make_dataset
 
     out = Path(out)
+    try:
+        from aodraw.demo_raw import raw_demo
+
+        for line in raw_demo(out / "raw", seed):
+            click.echo(line)
+    except ImportError as exc:  # tifffile (the DNG writer) comes with the dev extra
+        click.echo(f"skipping the RAW stages: {exc}")
     gt, dt = make_dataset(SyntheticSpec(num_images=images, seed=seed))
     write_json(out / "gt.json", gt, indent=False)
     write_json(out / "dt.json", dt, indent=False)

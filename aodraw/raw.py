@@ -64,10 +64,13 @@ def resolve_orientation(jpg_hw: tuple[int, int], raw_hw: tuple[int, int], exif_o
 
 
 def orient(image: np.ndarray, orientation: int) -> np.ndarray:
-    """Apply orientation to the first two axes: 8 = mirror left-right, then transpose (a view)."""
+    """Apply orientation to the first two axes: 8 = mirror left-right, then transpose (a quarter turn
+    counter-clockwise; a contiguous copy)."""
     if orientation == 1:
         return image
-    return np.swapaxes(image[:, ::-1], 0, 1)
+    if image.ndim <= 3 and image.dtype in (np.uint8, np.uint16, np.float32):
+        return cv2.rotate(np.ascontiguousarray(image), cv2.ROTATE_90_COUNTERCLOCKWISE)
+    return np.ascontiguousarray(np.swapaxes(image[:, ::-1], 0, 1))
 
 
 def turned_pattern(pattern: str, orientation: int) -> str:
@@ -188,22 +191,26 @@ def _linear_taps(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray, n
     return i0, i1, np.float32(1) - w1, w1
 
 
-def resize_bilinear(image: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
+def resize_bilinear(image: np.ndarray, out_hw: tuple[int, int], block: int = 32) -> np.ndarray:
     """Resize H x W (x C) to out_hw exactly as torch's CPU ``F.interpolate(mode='bilinear', align_corners=False)``
     (no antialiasing, half-pixel centres): per row ``t = fma(x0, wx0, x1 * wx1)``, then
-    ``out = fma(t0, wy0, t1 * wy1)``, in float32."""
+    ``out = fma(t0, wy0, t1 * wy1)``, in float32. Output rows go in blocks that stay in the CPU cache."""
     y0, y1, wy0, wy1 = _linear_taps(image.shape[0], out_hw[0])
     x0, x1, wx0, wx1 = _linear_taps(image.shape[1], out_hw[1])
     extra = (None,) * (image.ndim - 2)
     wx0, wx1 = wx0[(slice(None), *extra)], wx1[(slice(None), *extra)]
+    wy0, wy1 = wy0[(slice(None), None, *extra)], wy1[(slice(None), None, *extra)]
+    out = np.empty((out_hw[0], out_hw[1], *image.shape[2:]), np.float32)
 
     def rows(index):
         r = np.take(image, index, axis=0)
-        left = np.take(r, x0, axis=1).astype(np.float32)
         right = np.take(r, x1, axis=1).astype(np.float32)
         right *= wx1
-        return fma32(left, wx0, right)
+        return fma32(np.take(r, x0, axis=1).astype(np.float32), wx0, right)
 
-    bottom = rows(y1)
-    bottom *= wy1[(slice(None), None, *extra)]
-    return fma32(rows(y0), wy0[(slice(None), None, *extra)], bottom)
+    for start in range(0, out_hw[0], block):
+        part = slice(start, start + block)
+        bottom = rows(y1[part])
+        bottom *= wy1[part]
+        out[part] = fma32(rows(y0[part]), wy0[part], bottom)
+    return out

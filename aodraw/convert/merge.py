@@ -33,9 +33,12 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_thr: float) -> np.ndarray:
 
 def merge_slices(slice_gt, slice_dt, nms_iou: float = 0.6) -> list[dict]:
     """Detections on slices (COCO results on the slice annotation file) as detections on the original images."""
-    gt = load_ground_truth(slice_gt)
-    dt = load_detections(slice_dt, gt)
     raw, source = read_json(slice_gt, "slice annotation")
+    if not isinstance(raw, dict) or not isinstance(raw.get("images"), list):
+        raise BadInputError(f"{source}: a slice annotation file needs an 'images' list")
+    # only images and categories matter here (official slice files hold zero-size boxes, which the validator refuses)
+    gt = load_ground_truth({"images": raw["images"], "categories": raw.get("categories"), "annotations": []})
+    dt = load_detections(slice_dt, gt)
     origin = {}
     for i, image in enumerate(raw["images"]):
         try:

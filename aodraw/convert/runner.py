@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from multiprocessing import get_context
 
 from tqdm import tqdm
@@ -37,28 +36,37 @@ class Summary:
                                f"{' ...' if len(self.failed) > 5 else ''}")
 
 
-def _guarded(job: Callable[[str], bool], name: str) -> tuple[str, str, str]:
+_JOB: Callable[[str], bool] | None = None  # the job of a pool worker, set once by its initializer
+
+
+def _set_job(job: Callable[[str], bool]) -> None:
+    global _JOB
+    _JOB = job
+
+
+def _guarded(name: str, job: Callable[[str], bool] | None = None) -> tuple[str, str, str]:
     try:
-        return name, CONVERTED if job(name) else SKIPPED, ""
+        return name, CONVERTED if (job or _JOB)(name) else SKIPPED, ""
     except Exception as exc:  # one bad image must not stop the others: report it by name
         return name, FAILED, f"{type(exc).__name__}: {exc}"
 
 
 def run_jobs(names: Sequence[str], job: Callable[[str], bool], workers: int | None = None,
              shard: tuple[int, int] | None = None, desc: str = "converting") -> Summary:
-    """Run ``job(name)`` (True: converted, False: skipped) over the shard of ``names`` in ``workers`` processes."""
+    """Run ``job(name)`` (True: converted, False: skipped) over the shard of ``names`` in ``workers`` processes.
+
+    Workers come from a fork server (LibRaw uses OpenMP, which is not fork-safe once used) and receive the job
+    once, then only names."""
     names = take_shard(sorted(names), shard)
     workers = max(1, min(workers or os.cpu_count() or 1, len(names) or 1))
     summary = Summary()
-    guarded = partial(_guarded, job)
     with tqdm(total=len(names), desc=desc, unit="image") as bar:
         if workers == 1:
-            results = map(guarded, names)
-            for result in results:
-                _record(summary, result, bar)
+            for name in names:
+                _record(summary, _guarded(name, job), bar)
         else:
-            with get_context("fork").Pool(workers) as pool:
-                for result in pool.imap_unordered(guarded, names):
+            with get_context("forkserver").Pool(workers, initializer=_set_job, initargs=(job,)) as pool:
+                for result in pool.imap_unordered(_guarded, names):
                     _record(summary, result, bar)
     return summary
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rawfiles import write_dng, write_jpg
+
+from aodraw.synthetic_raw import write_dng, write_jpg
 
 # name -> (mosaic shape, stored JPG shape, EXIF orientation tag, EXIF block present)
 PAIRS = {

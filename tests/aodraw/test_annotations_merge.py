@@ -63,6 +63,13 @@ SLICE_DT = [
 ]
 
 
+def test_merge_slices_accepts_official_zero_size_slice_boxes():
+    # the official splitter clips and casts to int, so a box grazing the window edge can get h = 0
+    slices = {**SLICES, "annotations": [{"id": 0, "image_id": 0, "category_id": 1, "bbox": [1, 99, 5, 0],
+                                         "area": 0, "iscrowd": 1}]}
+    assert len(merge_slices(slices, SLICE_DT)) == 3
+
+
 def test_merge_slices_dedups_overlaps():
     merged = [(d["category_id"], d["bbox"], d["score"]) for d in merge_slices(SLICES, SLICE_DT)]
     assert merged == [(0, [75, 10, 20, 20], 0.7), (1, [75, 10, 20, 20], 0.9), (1, [110, 50, 10, 10], 0.5)]

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import PAIRS, make_pairs
-from rawfiles import write_dng, write_jpg
 
 from aodraw.cli import main
 from aodraw.convert.downsample import convert_downsample
 from aodraw.io import output_complete
 from aodraw.raw import RAW_SCALE, border_crop, demosaic, orient, resize_bilinear
+from aodraw.synthetic_raw import write_dng, write_jpg
 
 AODRAW = Path(sys.executable).parent / "aodraw"
 

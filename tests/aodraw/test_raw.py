@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rawfiles import write_dng
 
 from aodraw.raw import (
     RAW_SCALE,
@@ -21,6 +20,7 @@ from aodraw.raw import (
     resolve_orientation,
     turned_pattern,
 )
+from aodraw.synthetic_raw import write_dng
 from evaluators.errors import BadInputError
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
