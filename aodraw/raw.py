@@ -162,16 +162,20 @@ def _demosaic_reference(mosaic: np.ndarray, pattern: str) -> np.ndarray:
     return out.astype(np.uint16)
 
 
-def fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+def fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray, exact_sum: bool = False) -> np.ndarray:
     """Correctly rounded float32 ``a * b + c`` (a fused multiply-add, as the compiled torch kernels do).
 
-    The float64 product of two float32 values is exact; the float64 sum is rounded once more, which matters
-    only where it lands exactly halfway between two float32 values: there the exact remainder breaks the tie."""
-    p = np.multiply(a, b, dtype=np.float64)
-    s = np.asarray(p + c)
+    The float64 product of two float32 (or 16-bit integer) values is exact; the float64 sum is rounded once more,
+    which matters only where it lands exactly halfway between two float32 values: there the exact remainder breaks
+    the tie. ``exact_sum``: the caller knows the float64 sum is exact (no check needed)."""
+    p = np.asarray(np.multiply(a, b, dtype=np.float64))
+    s = np.add(p, c, out=p) if p.shape == np.broadcast_shapes(p.shape, np.shape(c)) else p + c
     out = s.astype(np.float32)
+    if exact_sum:
+        return out
     tie = (s.view(np.int64) & 0x1FFFFFFF) == 0x10000000
     if tie.any():
+        p = np.multiply(a, b, dtype=np.float64)
         p, c, s = np.broadcast_to(p, s.shape)[tie], np.broadcast_to(c, s.shape)[tie].astype(np.float64), s[tie]
         t = s - p
         rest = (p - (s - t)) + (c - t)
@@ -202,11 +206,13 @@ def resize_bilinear(image: np.ndarray, out_hw: tuple[int, int], block: int = 32)
     wy0, wy1 = wy0[(slice(None), None, *extra)], wy1[(slice(None), None, *extra)]
     out = np.empty((out_hw[0], out_hw[1], *image.shape[2:]), np.float32)
 
+    # integers below 2^16 times weights of at least 2^-13 sum exactly in float64 (all bits within 53 places)
+    exact = image.dtype in (np.uint8, np.uint16) and min(w[w > 0].min(initial=1) for w in (wx0, wx1)) >= 2.0 ** -13
+
     def rows(index):
         r = np.take(image, index, axis=0)
-        right = np.take(r, x1, axis=1).astype(np.float32)
-        right *= wx1
-        return fma32(np.take(r, x0, axis=1).astype(np.float32), wx0, right)
+        right = np.multiply(np.take(r, x1, axis=1), wx1, dtype=np.float32)
+        return fma32(np.take(r, x0, axis=1), wx0, right, exact_sum=exact)
 
     for start in range(0, out_hw[0], block):
         part = slice(start, start + block)

@@ -144,3 +144,10 @@ def test_uniform_colour_scale():
     raw = RawImage(np.tile(np.array([[300, 600], [600, 900]], np.uint16), (3, 3)), (0,) * 4, 16383, "RGGB")
     assert tuple(demosaic(raw.mosaic)[:, 2, 3]) == (300, 600, 900)
     assert abs(np.float32(16383) / RAW_SCALE - 255) < 1e-4
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 40), st.integers(2, 40), st.integers(1, 40), st.integers(1, 40), st.integers(0, 99))
+def test_resize_integer_fast_path_equals_checked_path(h, w, oh, ow, seed):
+    image = np.random.default_rng(seed).integers(0, 2 ** 16, (h, w, 3)).astype(np.uint16)
+    np.testing.assert_array_equal(resize_bilinear(image, (oh, ow)), resize_bilinear(image.astype(np.float32), (oh, ow)))
