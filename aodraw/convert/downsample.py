@@ -18,8 +18,6 @@ from aodraw.io import JPG_EXT, RAW_EXT, list_names, output_complete, read_jpg, r
 from aodraw.raw import RAW_SCALE, RawImage, border_crop, demosaic_x4, orient, resize_bilinear
 from evaluators.results import remove_stale_temps
 
-KINDS = ("raw", "srgb")
-
 
 def downsample_raw(raw: RawImage, jpg_hw: tuple[int, int], orientation: int, scale: int = 3,
                    cfa_aware: bool = False) -> np.ndarray:

@@ -179,7 +179,7 @@ def slice_gt(width: int, height: int) -> dict:
             "categories": [{"id": 0, "name": "person"}]}
 
 
-def scaling(root: Path, tmp: Path, name: str, copies: int = 4) -> None:
+def scaling(root: Path, tmp: Path, name: str, copies: int = 6) -> None:
     """Wall time of converting ``copies`` images with 1 and 2 workers (the machine has 2 cores)."""
     many = tmp / "many"
     many.mkdir()
