@@ -22,6 +22,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) tools/benchmarks/bench_detection.py
 	$(PY) tools/benchmarks/bench_luss.py
+	$(PY) tools/benchmarks/bench_raw.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

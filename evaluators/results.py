@@ -6,6 +6,7 @@ import io
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from glob import escape as glob_escape
 from pathlib import Path
 
 import orjson
@@ -26,6 +27,15 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def remove_stale_temps(path: str | os.PathLike) -> int:
+    """Delete temporary files that an interrupted ``atomic_write_bytes`` to ``path`` left behind; the count."""
+    path = Path(path)
+    stale = list(path.parent.glob(f".{glob_escape(path.name)}.*.tmp")) if path.parent.is_dir() else []
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return len(stale)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:

@@ -266,7 +266,7 @@ def _area_column(anns: list, boxes: np.ndarray, source: str) -> tuple[np.ndarray
 
 def _crowd_column(anns: list, source: str) -> np.ndarray:
     values = [a.get("iscrowd", 0) for a in anns]
-    arr = _array(values)
+    arr = _array(values) if values else np.zeros(0, np.int64)
     if arr.dtype.kind not in "biu" or arr.ndim != 1 or ((arr != 0) & (arr != 1)).any():
         i = _first_bad(values, lambda v: v in (0, 1) and not isinstance(v, float))
         raise BadInputError(f"{source}: annotation {i}: 'iscrowd' must be 0 or 1, got {values[i]!r:.80}")

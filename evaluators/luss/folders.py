@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from functools import partial
+from multiprocessing import get_context
 from typing import Any, Protocol
 
 import cv2
@@ -84,7 +85,9 @@ def run_chunks(task: Callable[[list[str]], Any], names: list[str], workers: int 
                 yield task(chunk)
                 bar.update(len(chunk))
             return
-        with ProcessPoolExecutor(min(workers, len(chunks)), initializer=_quiet_worker) as pool:
+        # a fork server, not fork: a process forked after OpenCV (or LibRaw's OpenMP) ran threads can deadlock
+        with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=get_context("forkserver"),
+                                 initializer=_quiet_worker) as pool:
             pending = {pool.submit(task, chunk): len(chunk) for chunk in chunks}
             try:
                 while pending:

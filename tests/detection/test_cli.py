@@ -60,8 +60,8 @@ def test_demo_writes_everything(tmp_path, cli):
     gt = json.loads((tmp_path / "demo" / "gt.json").read_text())
     assert len(gt["images"]) == 60 and r["conditions"]["all"]["num_images"] == 60
     assert 0 < r["metrics"]["AP"] < 1
-    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["dt.json", "gt.json", "plots", "results.csv",
-                                                                     "results.json"]
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["dt.json", "gt.json", "plots", "raw",
+                                                                     "results.csv", "results.json"]
 
 
 def test_installed_console_script(tmp_path, aodraw_set):

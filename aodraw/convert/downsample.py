@@ -1,0 +1,74 @@
+"""``images_downsampled_raw`` and ``images_downsampled_srgb``: the official 1/3 downsampled folders.
+
+RAW: the oriented mosaic is demosaiced (bilinear 3x3, RGGB), border-cropped to the JPG size, resized to
+(H/3, W/3) with torch's bilinear rule and divided by (2^14-1)/255; saved as float32 3 x H/3 x W/3 ``NAME.npy``.
+sRGB: the JPG (EXIF orientation applied) resized to 1/3 with OpenCV bilinear, saved as ``NAME.JPG``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from aodraw.convert.runner import Summary, run_jobs
+from aodraw.io import JPG_EXT, RAW_EXT, list_names, output_complete, read_jpg, read_pair, save_jpg, save_npy
+from aodraw.raw import RAW_SCALE, RawImage, border_crop, demosaic_x4, orient, resize_bilinear
+from evaluators.results import remove_stale_temps
+
+
+def downsample_raw(raw: RawImage, jpg_hw: tuple[int, int], orientation: int, scale: int = 3,
+                   cfa_aware: bool = False) -> np.ndarray:
+    """The official downsampled RAW array (float32 3 x H/scale x W/scale, values in [0, 255]).
+
+    ``cfa_aware``: demosaic in the sensor frame with the file's CFA pattern, then turn the colour image, so turned
+    images get correct colours (upstream turns the mosaic first and still assumes RGGB)."""
+    if cfa_aware:
+        rgb = orient(demosaic_x4(raw.mosaic, raw.cfa_pattern), orientation)
+    else:
+        rgb = demosaic_x4(np.ascontiguousarray(orient(raw.mosaic, orientation)), "RGGB")
+    rgb = border_crop(rgb, jpg_hw)
+    # resizing 4x the values then scaling by 1/4 is exact (a power of two), so this equals resizing the float image
+    small = resize_bilinear(rgb, (jpg_hw[0] // scale, jpg_hw[1] // scale)) * np.float32(0.25) / RAW_SCALE
+    return np.ascontiguousarray(small.transpose(2, 0, 1))
+
+
+def downsample_srgb(image: np.ndarray, scale: int = 3) -> np.ndarray:
+    """The official downsampled sRGB image: OpenCV bilinear resize to (W/scale, H/scale)."""
+    height, width = image.shape[:2]
+    return cv2.resize(image, (width // scale, height // scale), interpolation=cv2.INTER_LINEAR)
+
+
+@dataclass(frozen=True)
+class DownsampleJob:
+    root: Path
+    target: Path
+    kind: str
+    cfa_aware: bool = False
+
+    def __call__(self, name: str) -> bool:
+        if self.kind == "raw":
+            out = self.target / f"{name}.npy"
+            if output_complete(out):
+                return False
+            remove_stale_temps(out)
+            raw, jpg_hw, orientation = read_pair(self.root, name)
+            save_npy(out, downsample_raw(raw, jpg_hw, orientation, cfa_aware=self.cfa_aware))
+            return True
+        out = self.target / f"{name}{JPG_EXT}"
+        if output_complete(out):
+            return False
+        remove_stale_temps(out)
+        save_jpg(out, downsample_srgb(read_jpg(self.root / f"{name}{JPG_EXT}")))
+        return True
+
+
+def convert_downsample(root: str | os.PathLike, target: str | os.PathLike, kind: str = "raw",
+                       workers: int | None = None, shard: tuple[int, int] | None = None,
+                       cfa_aware: bool = False) -> Summary:
+    """Convert every image of ``root`` (RAW: NAME.ARW + NAME.JPG pairs; sRGB: NAME.JPG) into ``target``."""
+    names = list_names(root, (RAW_EXT,) if kind == "raw" else (JPG_EXT,))
+    job = DownsampleJob(Path(root), Path(target), kind, cfa_aware)
+    return run_jobs(names, job, workers, shard, desc=f"downsample {kind}")

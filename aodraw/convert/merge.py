@@ -1,0 +1,58 @@
+"""Slice detections back to whole images: shift by the window origin, then class-wise NMS across windows.
+
+Upstream scores slice models only per slice; merged detections can be scored on the full images with
+``aodraw evaluate`` against the original annotation file.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from evaluators.detection.validate import load_detections, load_ground_truth, read_json
+from evaluators.errors import BadInputError
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_thr: float) -> np.ndarray:
+    """Greedy NMS on x y w h boxes: indices kept, best score first; a box overlapping a kept one with
+    IoU > ``iou_thr`` is dropped."""
+    x1, y1 = boxes[:, 0], boxes[:, 1]
+    x2, y2 = x1 + boxes[:, 2], y1 + boxes[:, 3]
+    areas = boxes[:, 2] * boxes[:, 3]
+    order = np.argsort(-scores, kind="stable")
+    keep = []
+    while order.size:
+        i, rest = order[0], order[1:]
+        keep.append(i)
+        w = np.clip(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0, None)
+        h = np.clip(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0, None)
+        inter = w * h
+        union = areas[i] + areas[rest] - inter
+        iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        order = rest[iou <= iou_thr]
+    return np.array(keep, np.int64)
+
+
+def merge_slices(slice_gt, slice_dt, nms_iou: float = 0.6) -> list[dict]:
+    """Detections on slices (COCO results on the slice annotation file) as detections on the original images."""
+    raw, source = read_json(slice_gt, "slice annotation")
+    if not isinstance(raw, dict) or not isinstance(raw.get("images"), list):
+        raise BadInputError(f"{source}: a slice annotation file needs an 'images' list")
+    # only images and categories matter here (official slice files hold zero-size boxes, which the validator refuses)
+    gt = load_ground_truth({"images": raw["images"], "categories": raw.get("categories"), "annotations": []})
+    dt = load_detections(slice_dt, gt)
+    origin = {}
+    for i, image in enumerate(raw["images"]):
+        try:
+            origin[image["id"]] = (int(image["ori_id"]), float(image["x_start"]), float(image["y_start"]))
+        except (KeyError, TypeError, ValueError):
+            raise BadInputError(f"{source}: image {i}: a slice entry needs ori_id, x_start and y_start") from None
+    ori, dx, dy = (np.array([origin[int(i)][k] for i in dt.image_ids]).reshape(-1) for k in range(3))
+    boxes = dt.boxes + np.stack([dx, dy, np.zeros_like(dx), np.zeros_like(dx)], axis=1) if len(ori) else dt.boxes
+    out = []
+    for image_id in np.unique(ori):
+        in_image = np.flatnonzero(ori == image_id)
+        for cat in np.unique(dt.cat_ids[in_image]):
+            group = in_image[dt.cat_ids[in_image] == cat]
+            for k in group[nms(boxes[group], dt.scores[group], nms_iou)]:
+                out.append({"image_id": int(image_id), "category_id": int(cat),
+                            "bbox": [float(v) for v in boxes[k]], "score": float(dt.scores[k])})
+    return out

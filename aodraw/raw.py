@@ -1,0 +1,222 @@
+"""RAW decoding and the official AODRaw preprocessing steps as pure array functions.
+
+Conventions: a mosaic is a 2-D uint16 array (H x W, both even); a CFA pattern is a 4-letter string naming the
+colours of the 2x2 block positions (0,0), (0,1), (1,0), (1,1), e.g. ``"RGGB"``. Every step reproduces the official
+scripts (``lzyhha/AODRaw``) exactly; ``cfa_aware`` variants correct the upstream colour quirk of turned images.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from evaluators.errors import BadInputError
+
+RAW_MAX = 2 ** 14 - 1
+# Upstream divides by (2^14 - 1) / 255 on float32 tensors.
+RAW_SCALE = np.float32(RAW_MAX / 255.0)
+# Packing order of the official slices: block positions (0,0), (0,1), (1,1), (1,0) -> R, G, B, G for RGGB.
+PACK_ORDER = ((0, 0), (0, 1), (1, 1), (1, 0))
+_CV2_BAYER = {"RGGB": cv2.COLOR_BayerRGGB2RGB, "GRBG": cv2.COLOR_BayerGRBG2RGB,
+              "GBRG": cv2.COLOR_BayerGBRG2RGB, "BGGR": cv2.COLOR_BayerBGGR2RGB}
+
+
+@dataclass(frozen=True)
+class RawImage:
+    """The visible mosaic of a RAW file and the metadata the official pipeline ignores but users need."""
+
+    mosaic: np.ndarray
+    black_level: tuple[int, ...]
+    white_level: int
+    cfa_pattern: str
+
+
+def read_raw(path: str | os.PathLike) -> RawImage:
+    """Read a RAW file with rawpy/LibRaw: the visible mosaic (no black subtraction), levels and CFA pattern."""
+    import rawpy
+
+    with rawpy.imread(os.fspath(path)) as raw:
+        if raw.raw_image_visible.ndim != 2 or raw.num_colors != 3:
+            raise BadInputError(f"{path}: not a Bayer RAW file")
+        desc = raw.color_desc.decode()
+        colors = raw.raw_colors_visible[:2, :2].ravel()
+        pattern = "".join("G" if desc[c] == "G" else desc[c] for c in colors)
+        mosaic = np.array(raw.raw_image_visible, dtype=np.uint16)
+        return RawImage(mosaic, tuple(int(v) for v in raw.black_level_per_channel), int(raw.white_level), pattern)
+
+
+def resolve_orientation(jpg_hw: tuple[int, int], raw_hw: tuple[int, int], exif_orientation: int | None) -> int:
+    """The official orientation rule: 1 (nothing) or 8 (turned). ``jpg_hw`` is the displayed JPG size.
+
+    Aspect ratios that disagree mean orientation 8 (taken as such when the JPG has no tag); any other tag value,
+    a tag 1 with disagreeing aspects or a tag 8 with agreeing aspects is refused (upstream asserts)."""
+    disagree = (jpg_hw[0] - jpg_hw[1]) * (raw_hw[0] - raw_hw[1]) < 0
+    if exif_orientation is None:
+        return 8 if disagree else 1
+    if exif_orientation not in (1, 8):
+        raise BadInputError(f"EXIF orientation {exif_orientation} is not supported (only 1 and 8)")
+    if disagree != (exif_orientation == 8):
+        raise BadInputError(f"EXIF orientation {exif_orientation} contradicts the sizes: JPG {jpg_hw[0]}x"
+                            f"{jpg_hw[1]}, RAW {raw_hw[0]}x{raw_hw[1]} (height x width)")
+    return exif_orientation
+
+
+def orient(image: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply orientation to the first two axes: 8 = mirror left-right, then transpose (a quarter turn
+    counter-clockwise; a contiguous copy)."""
+    if orientation == 1:
+        return image
+    if image.ndim <= 3 and image.dtype in (np.uint8, np.uint16, np.float32):
+        return cv2.rotate(np.ascontiguousarray(image), cv2.ROTATE_90_COUNTERCLOCKWISE)
+    return np.ascontiguousarray(np.swapaxes(image[:, ::-1], 0, 1))
+
+
+def turned_pattern(pattern: str, orientation: int) -> str:
+    """The CFA pattern of a mosaic after ``orient`` (for an even width): RGGB turns into GBRG."""
+    if orientation == 1:
+        return pattern
+    block = np.array(list(pattern)).reshape(2, 2)
+    return "".join(orient(block, 8).ravel())
+
+
+def border_crop(image: np.ndarray, target_hw: tuple[int, int], axes: tuple[int, int] = (0, 1)) -> np.ndarray:
+    """Crop equal borders so the size along ``axes`` becomes ``target_hw``; each border difference must be even."""
+    index = [slice(None)] * image.ndim
+    for axis, target in zip(axes, target_hw):
+        diff = image.shape[axis] - target
+        if diff < 0 or diff % 2:
+            raise BadInputError(f"cannot crop size {image.shape[axis]} to {target}: the RAW must be larger by an "
+                                "even number of pixels")
+        index[axis] = slice(diff // 2, image.shape[axis] - diff // 2)
+    return image[tuple(index)]
+
+
+def pack(mosaic: np.ndarray, pattern: str = "RGGB") -> np.ndarray:
+    """The 4 half-resolution planes (4 x H/2 x W/2) in the official order (0,0), (0,1), (1,1), (1,0) of an RGGB
+    block: R, G (red row), B, G (blue row). For another Bayer ``pattern`` the block positions move so the planes
+    keep these colours."""
+    _check_mosaic(mosaic)
+    ry, rx = divmod(pattern.index("R"), 2)
+    return np.stack([mosaic[ry ^ dy::2, rx ^ dx::2] for dy, dx in PACK_ORDER])
+
+
+def plane_colours(pattern: str, orientation: int = 1) -> str:
+    """Colours of the planes ``pack(orient(mosaic), "RGGB")`` gives (the official slices): "RGBG" unless the
+    turned mosaic is no longer RGGB."""
+    turned = turned_pattern(pattern, orientation)
+    return "".join(turned[2 * dy + dx] for dy, dx in PACK_ORDER)
+
+
+def _check_mosaic(mosaic: np.ndarray) -> None:
+    if mosaic.ndim != 2 or mosaic.shape[0] % 2 or mosaic.shape[1] % 2 or min(mosaic.shape) < 2:
+        raise BadInputError(f"a mosaic must be 2-D with even sides, got shape {mosaic.shape}")
+
+
+def demosaic_x4(mosaic: np.ndarray, pattern: str = "RGGB") -> np.ndarray:
+    """Bilinear 3x3 demosaic (pytorch-debayer's Debayer3x3) as H x W x 3 (RGB) uint16 holding 4x the values.
+
+    Every value is a pixel, a mean of 2 or a mean of 4 integers, so 4x the result is an exact integer: the
+    demosaic runs in OpenCV on 4x the mosaic (exact, 14-bit input only) and the one-pixel border, where
+    Debayer3x3 pads by reflection, is recomputed exactly."""
+    _check_mosaic(mosaic)
+    if pattern not in _CV2_BAYER:
+        raise BadInputError(f"unsupported CFA pattern {pattern!r}")
+    if mosaic.max(initial=0) > RAW_MAX:
+        raise BadInputError(f"RAW values above 14 bits (max {int(mosaic.max())}); the official pipeline asserts")
+    out = cv2.cvtColor(np.ascontiguousarray(mosaic, dtype=np.uint16) << 2, _CV2_BAYER[pattern])
+    h, w = mosaic.shape
+    out[:1] = _demosaic_reference(mosaic[:2], pattern)[:1]
+    out[-1:] = _demosaic_reference(mosaic[h - 2:], pattern)[-1:]
+    out[:, :1] = _demosaic_reference(mosaic[:, :2], pattern)[:, :1]
+    out[:, -1:] = _demosaic_reference(mosaic[:, w - 2:], pattern)[:, -1:]
+    return out
+
+
+def demosaic(mosaic: np.ndarray, pattern: str = "RGGB") -> np.ndarray:
+    """Bilinear 3x3 demosaic as float32 3 x H x W (RGB), the values Debayer3x3 gives."""
+    return np.ascontiguousarray(demosaic_x4(mosaic, pattern).transpose(2, 0, 1), dtype=np.float32) * 0.25
+
+
+def _demosaic_reference(mosaic: np.ndarray, pattern: str) -> np.ndarray:
+    """Plain NumPy Debayer3x3 with reflection padding, 4x values as uint16 H x W x 3 (used for borders)."""
+    p = np.pad(mosaic.astype(np.int32), 1, mode="reflect")
+    h, w = mosaic.shape
+    out = np.empty((h, w, 3), np.int32)
+    channel = {"R": 0, "G": 1, "B": 2}
+    for dy in (0, 1):
+        for dx in (0, 1):
+            def at(oy, ox, dy=dy, dx=dx):
+                return p[1 + dy + oy:1 + dy + oy + h:2, 1 + dx + ox:1 + dx + ox + w:2]
+
+            colour = pattern[2 * dy + dx]
+            site = out[dy::2, dx::2]
+            site[..., channel[colour]] = 4 * at(0, 0)
+            if colour == "G":
+                site[..., channel[pattern[2 * dy + 1 - dx]]] = 2 * (at(0, -1) + at(0, 1))
+                site[..., channel[pattern[2 * (1 - dy) + dx]]] = 2 * (at(-1, 0) + at(1, 0))
+            else:
+                site[..., 1] = at(-1, 0) + at(1, 0) + at(0, -1) + at(0, 1)
+                site[..., channel["B" if colour == "R" else "R"]] = at(-1, -1) + at(-1, 1) + at(1, -1) + at(1, 1)
+    return out.astype(np.uint16)
+
+
+def fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray, exact_sum: bool = False) -> np.ndarray:
+    """Correctly rounded float32 ``a * b + c`` (a fused multiply-add, as the compiled torch kernels do).
+
+    The float64 product of two float32 (or 16-bit integer) values is exact; the float64 sum is rounded once more,
+    which matters only where it lands exactly halfway between two float32 values: there the exact remainder breaks
+    the tie. ``exact_sum``: the caller knows the float64 sum is exact (no check needed)."""
+    p = np.asarray(np.multiply(a, b, dtype=np.float64))
+    s = np.add(p, c, out=p) if p.shape == np.broadcast_shapes(p.shape, np.shape(c)) else p + c
+    out = s.astype(np.float32)
+    if exact_sum:
+        return out
+    tie = (s.view(np.int64) & 0x1FFFFFFF) == 0x10000000
+    if tie.any():
+        p = np.multiply(a, b, dtype=np.float64)
+        p, c, s = np.broadcast_to(p, s.shape)[tie], np.broadcast_to(c, s.shape)[tie].astype(np.float64), s[tie]
+        t = s - p
+        rest = (p - (s - t)) + (c - t)
+        out[tie] = np.nextafter(s, s + np.sign(rest)).astype(np.float32)
+    return out
+
+
+def _linear_taps(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Source indices and weights of torch's bilinear resize (align_corners=False) in float32, source position
+    ``scale * (i + 0.5) - 0.5`` fused as torch computes it."""
+    scale = np.float32(in_size) / np.float32(out_size)
+    centres = np.arange(out_size, dtype=np.float32) + np.float32(0.5)
+    src = np.maximum(fma32(np.full(out_size, scale), centres, np.float32(-0.5)), np.float32(0))
+    i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+    w1 = np.clip(src - i0.astype(np.float32), np.float32(0), np.float32(1))
+    i1 = i0 + (i0 < in_size - 1)
+    return i0, i1, np.float32(1) - w1, w1
+
+
+def resize_bilinear(image: np.ndarray, out_hw: tuple[int, int], block: int = 32) -> np.ndarray:
+    """Resize H x W (x C) to out_hw exactly as torch's CPU ``F.interpolate(mode='bilinear', align_corners=False)``
+    (no antialiasing, half-pixel centres): per row ``t = fma(x0, wx0, x1 * wx1)``, then
+    ``out = fma(t0, wy0, t1 * wy1)``, in float32. Output rows go in blocks that stay in the CPU cache."""
+    y0, y1, wy0, wy1 = _linear_taps(image.shape[0], out_hw[0])
+    x0, x1, wx0, wx1 = _linear_taps(image.shape[1], out_hw[1])
+    extra = (None,) * (image.ndim - 2)
+    wx0, wx1 = wx0[(slice(None), *extra)], wx1[(slice(None), *extra)]
+    wy0, wy1 = wy0[(slice(None), None, *extra)], wy1[(slice(None), None, *extra)]
+    out = np.empty((out_hw[0], out_hw[1], *image.shape[2:]), np.float32)
+
+    # integers below 2^16 times weights of at least 2^-13 sum exactly in float64 (all bits within 53 places)
+    exact = image.dtype in (np.uint8, np.uint16) and min(w[w > 0].min(initial=1) for w in (wx0, wx1)) >= 2.0 ** -13
+
+    def rows(index):
+        r = np.take(image, index, axis=0)
+        right = np.multiply(np.take(r, x1, axis=1), wx1, dtype=np.float32)
+        return fma32(np.take(r, x0, axis=1), wx0, right, exact_sum=exact)
+
+    for start in range(0, out_hw[0], block):
+        part = slice(start, start + block)
+        bottom = rows(y1[part])
+        bottom *= wy1[part]
+        out[part] = fma32(rows(y0[part]), wy0[part], bottom)
+    return out
