@@ -66,12 +66,15 @@ def mosaic_of(rgb: np.ndarray, seed: int = 0, black: int = 512) -> np.ndarray:
     return np.clip(values, 0, 2 ** 14 - 1).astype(np.uint16)
 
 
-def write_pair(root: Path, name: str, height: int, width: int, seed: int = 0, orientation: int | None = None
-               ) -> np.ndarray:
+def write_pair(root: Path, name: str, height: int, width: int, seed: int = 0, orientation: int | None = None,
+               border: tuple[int, int] = (0, 0)) -> np.ndarray:
     """``NAME.ARW`` (a DNG) + ``NAME.JPG`` of one synthetic scene; ``orientation=8`` stores the JPG with EXIF 8 so
-    it is displayed turned. Returns the mosaic."""
-    rgb = scene(height, width, seed)
+    it is displayed turned; ``border`` (rows, columns per side, even) makes the RAW frame larger than the JPG, as
+    camera RAWs are. Returns the mosaic."""
+    by, bx = border
+    rgb = scene(height + 2 * by, width + 2 * bx, seed)
     mosaic = mosaic_of(rgb, seed)
     write_dng(root / f"{name}.ARW", mosaic)
-    write_jpg(root / f"{name}.JPG", (rgb ** (1 / 2.2) * 255).astype(np.uint8), orientation=orientation)
+    jpg = rgb[by:by + height, bx:bx + width]
+    write_jpg(root / f"{name}.JPG", (jpg ** (1 / 2.2) * 255).astype(np.uint8), orientation=orientation)
     return mosaic

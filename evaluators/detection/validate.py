@@ -113,7 +113,11 @@ def load_ground_truth(src: Any) -> GroundTruth:
     _require_known(ann_image_ids, image_ids, anns, "image_id", source, "annotation")
     ann_cat_ids = _int_column(anns, "category_id", source, "annotation")
     _require_known(ann_cat_ids, cat_ids, anns, "category_id", source, "annotation")
-    boxes = _box_column(anns, source, "annotation")
+    boxes = _box_column(anns, source, "annotation", min_size_ok=True)
+    flat = int((boxes[:, 2:] == 0).any(axis=1).sum())
+    if flat:  # official slice annotation files hold boxes clipped to zero width or height
+        warn(f"{source}: {flat} annotations have zero width or height; they count as ground truth that "
+             "no detection can match")
     areas, missing_area = _area_column(anns, boxes, source)
     if missing_area:
         warn(f"{source}: {missing_area} annotations have no 'area'; using bbox width*height")
@@ -235,20 +239,22 @@ def _number_column(items: list, key: str, source: str, what: str) -> np.ndarray:
     return arr.astype(np.float64, copy=False)
 
 
-def _box_ok(box) -> bool:
+def _box_ok(box, min_size_ok: bool = False) -> bool:
     return (isinstance(box, list) and len(box) == 4 and all(_is_finite_number(v) for v in box)
-            and box[2] > 0 and box[3] > 0)
+            and (min(box[2:]) >= 0 if min_size_ok else min(box[2:]) > 0))
 
 
-def _box_column(items: list, source: str, what: str) -> np.ndarray:
+def _box_column(items: list, source: str, what: str, min_size_ok: bool = False) -> np.ndarray:
+    """Boxes [x, y, w, h] as an (N, 4) array; w, h > 0 (>= 0 with ``min_size_ok``)."""
     values = _field(items, "bbox", source, what)
     arr = _array(values, (0, 4))
-    good = (arr.dtype.kind in "if" and arr.ndim == 2 and arr.shape[1] == 4 and np.isfinite(arr).all()
-            and (arr[:, 2:] > 0).all())
+    good = arr.dtype.kind in "if" and arr.ndim == 2 and arr.shape[1] == 4 and np.isfinite(arr).all()
+    if good:
+        good = (arr[:, 2:] >= 0).all() if min_size_ok else (arr[:, 2:] > 0).all()
     if not good:
-        i = _first_bad(values, _box_ok)
+        i = _first_bad(values, lambda box: _box_ok(box, min_size_ok))
         raise BadInputError(f"{source}: {what} {i}: 'bbox' must be [x, y, w, h] with finite numbers and "
-                            f"w, h > 0, got {values[i]!r:.80}")
+                            f"w, h {'>=' if min_size_ok else '>'} 0, got {values[i]!r:.80}")
     return arr.astype(np.float64, copy=False)
 
 

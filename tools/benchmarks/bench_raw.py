@@ -97,6 +97,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--height", type=int, default=4000)
     parser.add_argument("--width", type=int, default=6000)
+    parser.add_argument("--raw-border", type=int, nargs=2, default=(12, 24), metavar=("ROWS", "COLS"),
+                        help="extra RAW pixels per side beyond the JPG (a Sony frame: 6048x4024 for 6000x4000)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_raw_"))
     try:
@@ -108,9 +110,11 @@ def main():
 def run_all(tmp: Path, args) -> None:
     root = tmp / "images"
     root.mkdir()
-    write_pair(root, "00000000", args.height, args.width)
+    write_pair(root, "00000000", args.height, args.width, border=tuple(args.raw_border))
     name, reps = "00000000", args.repeats
-    print(f"synthetic {args.width}x{args.height} 14-bit DNG + JPG; medians of {reps} runs, one worker")
+    by, bx = args.raw_border
+    print(f"synthetic {args.width + 2 * bx}x{args.height + 2 * by} 14-bit DNG + {args.width}x{args.height} JPG "
+          f"(border-cropped as real RAWs are); medians of {reps} runs, one worker")
 
     raw, jpg_hw, orientation = read_pair(root, name)
     stages = {
