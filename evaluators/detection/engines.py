@@ -16,6 +16,7 @@ import io
 import warnings
 from dataclasses import dataclass, replace
 
+import hotcoco
 import numpy as np
 
 from evaluators.detection.presets import AREA_LABELS, Preset
@@ -62,8 +63,6 @@ def run_engine(problem: Problem, preset: Preset, backend: str, vcats: np.ndarray
 
 def hotcoco_eval(problem: Problem, preset: Preset, vcats: np.ndarray):
     """An evaluated (not yet accumulated) hotcoco ``COCOeval`` of the problem's categories ``vcats``."""
-    import hotcoco
-
     images = [{"id": int(i), "width": 0, "height": 0} for i in problem.image_ids]
     cats = [{"id": int(v), "name": str(v)} for v in vcats]
     gt = hotcoco.COCO.from_arrays(images, cats, problem.gt_image, problem.gt_vcat, problem.gt_boxes,

@@ -85,7 +85,14 @@ def load_ground_truth(src: Any) -> GroundTruth:
     """Load and validate a COCO detection ground truth (path or dict)."""
     if isinstance(src, GroundTruth):
         return src
-    obj, source = read_json(src, "ground truth")
+    if isinstance(src, (str, os.PathLike)):
+        data = _read_file(src, "ground truth")
+        fast = _typed_ground_truth(data, str(src))
+        if fast is not None:
+            return fast
+        obj, source = _parse_json(data, Path(src)), str(src)
+    else:
+        obj, source = src, "<ground truth>"
     if not isinstance(obj, dict):
         raise BadInputError(f"{source}: ground truth must be a JSON object with images/annotations/categories, "
                             f"got {type(obj).__name__}")
@@ -114,16 +121,77 @@ def load_ground_truth(src: Any) -> GroundTruth:
     ann_cat_ids = _int_column(anns, "category_id", source, "annotation")
     _require_known(ann_cat_ids, cat_ids, anns, "category_id", source, "annotation")
     boxes = _box_column(anns, source, "annotation", min_size_ok=True)
+    areas, missing_area = _area_column(anns, boxes, source)
+    crowd = _crowd_column(anns, source)
+    _ground_truth_warnings(source, boxes, missing_area)
+    return GroundTruth(source, image_ids, image_tags, cat_ids, cat_names, ann_ids, ann_image_ids,
+                       ann_cat_ids, boxes, areas, crowd)
+
+
+def _ground_truth_warnings(source: str, boxes: np.ndarray, missing_area: int) -> None:
     flat = int((boxes[:, 2:] == 0).any(axis=1).sum())
     if flat:  # official slice annotation files hold boxes clipped to zero width or height
         warn(f"{source}: {flat} annotations have zero width or height; they count as ground truth that "
              "no detection can match")
-    areas, missing_area = _area_column(anns, boxes, source)
     if missing_area:
         warn(f"{source}: {missing_area} annotations have no 'area'; using bbox width*height")
-    crowd = _crowd_column(anns, source)
-    return GroundTruth(source, image_ids, image_tags, cat_ids, cat_names, ann_ids, ann_image_ids,
-                       ann_cat_ids, boxes, areas, crowd)
+
+
+class _Image(msgspec.Struct, gc=False):
+    id: int
+    tag: list[str] | None = None
+
+
+class _Category(msgspec.Struct, gc=False):
+    id: int
+    name: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class _Annotation(msgspec.Struct, gc=False):
+    id: int
+    image_id: int
+    category_id: int
+    bbox: tuple[float, float, float, float]
+    area: float | None = None
+    iscrowd: int = 0
+
+
+class _GroundTruthFile(msgspec.Struct, gc=False):
+    images: list[_Image]
+    categories: list[_Category]
+    annotations: list[_Annotation] = []
+
+
+_GROUND_TRUTH = msgspec.json.Decoder(_GroundTruthFile)
+
+
+def _typed_ground_truth(data: bytes, source: str) -> GroundTruth | None:
+    """Fast path for a well-formed ground-truth file: typed decoding straight into columns. None when anything
+    is off; the generic path then names the culprit."""
+    try:
+        f = _GROUND_TRUTH.decode(data)
+        anns, n = f.annotations, len(f.annotations)
+        image_ids = np.fromiter((im.id for im in f.images), np.int64, len(f.images))
+        cat_ids = np.fromiter((c.id for c in f.categories), np.int64, len(f.categories))
+        ann_ids, ann_image_ids, ann_cat_ids, crowd = (np.fromiter((getattr(a, k) for a in anns), np.int64, n)
+                                                      for k in ("id", "image_id", "category_id", "iscrowd"))
+    except (msgspec.DecodeError, msgspec.ValidationError, OverflowError):
+        return None
+    boxes = np.array([a.bbox for a in anns], np.float64).reshape(n, 4)
+    missing = np.fromiter((a.area is None for a in anns), bool, n)
+    areas = np.fromiter((0.0 if a.area is None else a.area for a in anns), np.float64, n)
+    areas[missing] = boxes[missing, 2] * boxes[missing, 3]
+    tags = [im.tag for im in f.images]
+    good = (all(t is None or all(t) for t in tags) and np.isfinite(boxes).all() and (boxes[:, 2:] >= 0).all()
+            and np.isfinite(areas).all() and (areas >= 0).all() and ((crowd == 0) | (crowd == 1)).all()
+            and all(len(np.unique(ids)) == len(ids) for ids in (image_ids, cat_ids, ann_ids))
+            and np.isin(ann_image_ids, image_ids).all() and np.isin(ann_cat_ids, cat_ids).all())
+    if not good:
+        return None
+    names = [str(c.id) if c.name is msgspec.UNSET else c.name for c in f.categories]
+    _ground_truth_warnings(source, boxes, int(missing.sum()))
+    return GroundTruth(source, image_ids, tags, cat_ids, names, ann_ids, ann_image_ids, ann_cat_ids, boxes, areas,
+                       crowd.astype(bool))
 
 
 def load_detections(src: Any, gt: GroundTruth) -> Detections:
