@@ -24,6 +24,10 @@ class BadInputError(ToolkitError, ValueError):
     exit_code = 2
 
 
+class ChecksumMismatchError(ToolkitError):
+    """A downloaded or local file does not have the published digest; the message says what to do."""
+
+
 class InputWarning(UserWarning):
     """A harmless input problem with a defined result (for example images without condition tags)."""
 

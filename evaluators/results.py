@@ -20,13 +20,19 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        commit_temp(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def commit_temp(tmp: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """Give the finished temporary file ``tmp`` (same folder) its final name ``path``: fsync, then rename."""
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return Path(path)
 
 
 def remove_stale_temps(path: str | os.PathLike) -> int:

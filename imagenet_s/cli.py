@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from data_manifests import manifest as manifests
+from data_manifests.fetch import fetch_all
 from evaluators.errors import BadInputError, ToolkitGroup
 from evaluators.luss import folders, matching, report, state
 from evaluators.luss.metrics import LUSSEvaluator, LUSSResult
@@ -191,3 +193,34 @@ def leaderboard_cmd(directory, gt_dir, mode, out, cache, names_file, workers, ma
     shown = ("rank", "method", "archive", "match", "mIoU", "Acc", "mBIoU", "FMeasure", "status")
     click.echo(report.format_table(shown, [[row.get(c, "") for c in shown] for row in rows], align_left=4))
     click.echo(f"wrote {out}")
+
+
+@main.group("download")
+def download():
+    """Download ImageNet-S files listed in the manifest, verified by their published digests."""
+
+
+def _download_command(group: str, what: str):
+    @download.command(group, help=f"Download the {what} of --mode into --root (upstream layout), verified.")
+    @click.option("--mode", type=click.Choice((*MODES, "all")), required=True, help="Subset: 50, 300, 919 or all.")
+    @click.option("--root", required=True, type=click.Path(file_okay=False), help="Folder to download into.")
+    @click.option("--mirror", help="Mirror with the upstream layout: http(s):// URL, file:// URL or folder "
+                                   "(default: $IMAGENET_S_MIRROR, else upstream).")
+    @click.option("--cache-dir", type=click.Path(file_okay=False), help="Download cache (default: "
+                                                                        "~/.cache/rawseg-bench).")
+    @click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True,
+                  help="Retries per source on transient failures (exponential backoff).")
+    @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+                  help="Seconds without data before a connection counts as failed.")
+    def command(mode, root, mirror, cache_dir, retries, timeout):
+        manifest = manifests.load("imagenet_s")
+        counts = fetch_all(manifest, manifest.select(group, mode), root, mirror=mirror, cache_dir=cache_dir,
+                           retries=retries, timeout=timeout)
+        click.echo(f"{root}: {sum(counts.values())} {group} files verified ({counts['downloaded']} downloaded, "
+                   f"{counts['cached']} from the cache, {counts['present']} already there)")
+
+    return command
+
+
+download_lists_cmd = _download_command("lists", "15 list files (categories/, mapping/, names/; 5 per subset)")
+download_annotations_cmd = _download_command("annotations", "annotation archives ImageNetS{N}-<md5>.zip")

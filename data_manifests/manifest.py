@@ -1,0 +1,67 @@
+"""Reading the manifests: data files (``<dataset>.json`` beside this module) that list what exists upstream.
+
+Each artifact has a relative ``path`` (its place under a download root and under a mirror, same layout as
+upstream), a ``group`` (``lists``, ``annotations``, ...), the subset ``mode`` it belongs to, its upstream
+``urls``, its ``size`` when published and a digest: ``sha256``, or ``md5`` where that is all upstream publishes.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from evaluators.errors import ToolkitError
+
+_HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: str
+    group: str
+    mode: str | None
+    urls: tuple[str, ...]
+    size: int | None
+    sha256: str | None = None
+    md5: str | None = None
+    unpack: str | None = None
+
+    @property
+    def digest(self) -> tuple[str, str]:
+        """``(algorithm, hex digest)`` to verify the file against."""
+        return ("sha256", self.sha256) if self.sha256 else ("md5", self.md5)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    dataset: str
+    mirror_env: str
+    source: dict
+    artifacts: tuple[Artifact, ...]
+
+    def select(self, group: str, mode: str = "all") -> list[Artifact]:
+        """The artifacts of ``group`` for subset ``mode`` (``all``: every subset)."""
+        chosen = [a for a in self.artifacts if a.group == group and mode in ("all", a.mode)]
+        if not chosen:
+            raise ToolkitError(f"manifest {self.dataset}: no {group!r} artifacts for mode {mode}")
+        return chosen
+
+
+def load(dataset: str) -> Manifest:
+    """The manifest ``data_manifests/<dataset>.json``."""
+    path = _HERE / f"{dataset}.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        artifacts = []
+        for entry in doc["artifacts"]:
+            artifact = Artifact(**{**entry, "urls": tuple(entry["urls"])})
+            if not (artifact.sha256 or artifact.md5):
+                raise ValueError(f"{artifact.path}: neither sha256 nor md5")
+            artifacts.append(artifact)
+        return Manifest(doc["dataset"], doc["mirror_env"], doc["source"], tuple(artifacts))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ToolkitError(f"{path}: broken manifest ({exc})") from None
