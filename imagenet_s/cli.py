@@ -1,16 +1,18 @@
 """The ``imagenet-s`` command line: a thin layer over ``imagenet_s`` and ``evaluators.luss``."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from data_manifests import manifest as manifests
-from data_manifests.fetch import fetch_all
-from evaluators.errors import BadInputError, ToolkitGroup
+from data_manifests.fetch import default_cache_dir, fetch_all
+from evaluators.errors import BadInputError, ToolkitError, ToolkitGroup
 from evaluators.luss import folders, matching, report, state
 from evaluators.luss.metrics import LUSSEvaluator, LUSSResult
 from evaluators.results import write_csv, write_json
 from evaluators.shards import parse_shard
-from imagenet_s import leaderboard, lists, submission
+from imagenet_s import leaderboard, lists, prepare, submission
 
 MODES = ("50", "300", "919")
 
@@ -224,3 +226,78 @@ def _download_command(group: str, what: str):
 
 download_lists_cmd = _download_command("lists", "15 list files (categories/, mapping/, names/; 5 per subset)")
 download_annotations_cmd = _download_command("annotations", "annotation archives ImageNetS{N}-<md5>.zip")
+
+
+_lists_mirror = click.option("--lists", "lists_mirror", help="Where the list files are: a folder from `imagenet-s "
+                                                             "download lists`, or a mirror URL (default: "
+                                                             "$IMAGENET_S_MIRROR, else upstream); always verified.")
+_cache_dir = click.option("--cache-dir", type=click.Path(file_okay=False), help="Download cache (default: "
+                                                                                "~/.cache/rawseg-bench).")
+
+
+def _verified_lists(mode: str, lists_mirror: str | None, cache_dir: str | None):
+    """A folder with the verified list files of ``mode`` (fetched into the cache through the manifest)."""
+    manifest = manifests.load("imagenet_s")
+    root = Path(cache_dir or default_cache_dir()) / "imagenet_s-lists"
+    fetch_all(manifest, manifest.select("lists", mode), root, mirror=lists_mirror, cache_dir=cache_dir,
+              progress=False)
+    return root
+
+
+def _modes(mode: str) -> tuple[str, ...]:
+    return MODES if mode == "all" else (mode,)
+
+
+@main.command("prepare")
+@click.option("--imagenet-dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="ImageNet-1k root with train/ (wnid folders) and val/ (wnid folders or flat).")
+@click.option("--save-dir", required=True, type=click.Path(file_okay=False), help="Writes SAVE_DIR/ImageNetS{N}/.")
+@click.option("--mode", type=click.Choice((*MODES, "all")), required=True, help="Subset: 50, 300, 919 or all.")
+@click.option("--link", type=click.Choice(prepare.LINKS), default="symlink", show_default=True,
+              help="How train/ (and 919 train-full/) refer to ImageNet; train-semi/validation/test are copied.")
+@click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True, help="Parallel file operations.")
+@click.option("--val-labels", type=click.Path(exists=True, dir_okay=False),
+              help="Flat val/: LOC_val_solution.csv or ILSVRC2012_validation_ground_truth.txt, checked against the "
+                   "mapping (default: IMAGENET_DIR/LOC_val_solution.csv when there).")
+@click.option("--val-synsets", type=click.Path(exists=True, dir_okay=False),
+              help="With ILSVRC2012_validation_ground_truth.txt: the wnid of label k on line k.")
+@_lists_mirror
+@_cache_dir
+def prepare_cmd(imagenet_dir, save_dir, mode, link, workers, val_labels, val_synsets, lists_mirror, cache_dir):
+    """Build the official ImageNet-S layout from ImageNet-1k (idempotent, resumable, never overwrites)."""
+    default_labels = Path(imagenet_dir) / "LOC_val_solution.csv"
+    if val_labels is None and default_labels.is_file():
+        val_labels = default_labels
+    labels = prepare.read_val_labels(val_labels, val_synsets) if val_labels else None
+    plans = {m: prepare.plan(imagenet_dir, Path(save_dir) / f"ImageNetS{m}",
+                             _verified_lists(m, lists_mirror, cache_dir), m, link, labels) for m in _modes(mode)}
+    for m, entries in plans.items():
+        written, kept = prepare.build(entries, workers)
+        out = Path(save_dir) / f"ImageNetS{m}"
+        click.echo(f"{out}: {written} entries written, {kept} already in place" if written else
+                   f"{out}: complete, nothing changed ({kept} entries already in place)")
+        click.echo(f"  validation-segmentation/ and train-semi-segmentation/ come from the annotation archive: "
+                   f"imagenet-s download annotations --mode {m} --root DIR, then unzip it into {out}")
+
+
+@main.command("verify")
+@click.option("--root", required=True, type=click.Path(exists=True, file_okay=False),
+              help="The --save-dir of `imagenet-s prepare` (or an ImageNetS{N} folder itself).")
+@click.option("--mode", type=click.Choice((*MODES, "all")), required=True, help="Subset: 50, 300, 919 or all.")
+@_lists_mirror
+@_cache_dir
+def verify_cmd(root, mode, lists_mirror, cache_dir):
+    """Check file counts per split and class of a built ImageNet-S folder against the list files."""
+    problems = []
+    for m in _modes(mode):
+        folder = Path(root) / f"ImageNetS{m}"
+        folder = folder if folder.is_dir() else Path(root)
+        rows, found = prepare.verify(folder, _verified_lists(m, lists_mirror, cache_dir), m)
+        click.echo(f"{folder} (ImageNet-S-{m})")
+        click.echo(report.format_table(("split", "expected", "found", "missing", "extra"), rows, align_left=1))
+        problems += [f"{folder}: {p}" for p in found]
+    for p in problems:
+        click.echo(p)
+    if problems:
+        raise ToolkitError(f"{len(problems)} incomplete splits (see above)")
+    click.echo("complete")

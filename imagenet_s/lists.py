@@ -40,3 +40,14 @@ def read_names(path: str | os.PathLike) -> list[str]:
             raise BadInputError(f"{path}: line {number}: {name!r} is not a relative mask name ending in .png")
         names.append(name)
     return names
+
+
+def read_pairs(path: str | os.PathLike) -> list[tuple[str, str]]:
+    """The two columns of a mapping or names list (``wnid/a.JPEG wnid/b.JPEG``), as relative paths."""
+    pairs = []
+    for number, line in enumerate(_lines(path), start=1):
+        fields = line.split()
+        if len(fields) != 2 or any(f.startswith("/") or ".." in f.split("/") or f.count("/") != 1 for f in fields):
+            raise BadInputError(f"{path}: line {number}: {line!r} is not two relative paths 'wnid/file wnid/file'")
+        pairs.append((fields[0], fields[1]))
+    return pairs

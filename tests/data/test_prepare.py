@@ -1,0 +1,155 @@
+"""``imagenet-s prepare`` / ``verify`` on a generated ImageNet tree matching the real ImageNet-S-50 lists."""
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from imagenet_s import lists, prepare
+from imagenet_s.cli import main
+from tests.data.conftest import REFERENCE
+
+LISTS = REFERENCE / "imagenet_s"
+FILES = prepare.list_files(LISTS, "50")
+TRAIN_PER_CLASS = 3
+
+
+def _jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 6), (120, 30, 200)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def make_imagenet(root, flat_val=False):
+    """Every ImageNet file the ImageNet-S-50 lists name, plus a few training images per class; flat val/ comes
+    with LOC_val_solution.csv."""
+    data = _jpeg()
+    files = {f"train/{w}/{w}_{i}.JPEG" for w in lists.read_categories(FILES["categories"]) for i in
+             range(TRAIN_PER_CLASS)}
+    files |= {f"train/{name.split('_')[0]}/{name}" for image, _ in lists.read_pairs(FILES["train-semi"])
+              for name in [image.split("/")[1]]}
+    val = {src for split in ("validation", "test") for src, _ in lists.read_pairs(FILES[split])}
+    files |= {f"val/{src.split('/')[1]}" if flat_val else f"val/{src}" for src in val}
+    for rel in files:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    if flat_val:
+        rows = [f"{src.split('/')[1][:-5]},{src.split('/')[0]} 1 2 5 6" for src in sorted(val)]
+        (root / "LOC_val_solution.csv").write_text("ImageId,PredictionString\n" + "\n".join(rows) + "\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def imagenet(tmp_path_factory):
+    return make_imagenet(tmp_path_factory.mktemp("imagenet"))
+
+
+@pytest.fixture(scope="module")
+def imagenet_flat(tmp_path_factory):
+    return make_imagenet(tmp_path_factory.mktemp("imagenet_flat"), flat_val=True)
+
+
+def _run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _prepare(imagenet, out, tmp_path, *extra):
+    return _run("prepare", "--imagenet-dir", imagenet, "--save-dir", out, "--mode", "50", "--lists", LISTS,
+                "--cache-dir", tmp_path / "cache", *extra)
+
+
+def _verify(out, tmp_path):
+    return _run("verify", "--root", out, "--mode", "50", "--lists", LISTS, "--cache-dir", tmp_path / "cache")
+
+
+def _count(folder):
+    return sum(1 for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def test_builds_the_official_layout_and_reruns_idempotently(imagenet, tmp_path):
+    result = _prepare(imagenet, tmp_path / "out", tmp_path)
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "out" / "ImageNetS50"
+    assert _count(root / "validation") == 752 and _count(root / "test") == 1682 and _count(root / "train-semi") == 500
+    trains = sorted((root / "train").iterdir())
+    assert len(trains) == 50 and all(p.is_symlink() and len(list(p.iterdir())) >= TRAIN_PER_CLASS for p in trains)
+    assert "imagenet-s download annotations --mode 50" in result.output
+    again = _prepare(imagenet, tmp_path / "out", tmp_path)
+    assert again.exit_code == 0 and "complete, nothing changed (2984 entries already in place)" in again.output
+    checked = _verify(tmp_path / "out", tmp_path)
+    assert checked.exit_code == 0, checked.output
+    assert "complete" in checked.output and "absent" in checked.output
+
+
+def test_flat_val_with_devkit_labels_and_copies(imagenet_flat, tmp_path):
+    result = _prepare(imagenet_flat, tmp_path / "out", tmp_path, "--link", "copy", "--workers", "2")
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "out" / "ImageNetS50"
+    assert _count(root / "validation") == 752 and _count(root / "train") == 50 * TRAIN_PER_CLASS + 500
+    assert not any(p.is_symlink() for p in root.rglob("*"))
+    assert _verify(tmp_path / "out", tmp_path).exit_code == 0
+
+
+def test_devkit_labels_that_disagree_with_the_mapping_are_refused(imagenet_flat, tmp_path):
+    labels = tmp_path / "LOC_val_solution.csv"
+    text = (imagenet_flat / "LOC_val_solution.csv").read_text()
+    first = text.splitlines()[1]
+    labels.write_text(text.replace(first, first.split(",")[0] + ",n99999999 1 2 3 4"))
+    result = _prepare(imagenet_flat, tmp_path / "out", tmp_path, "--val-labels", labels)
+    assert result.exit_code == 2 and "n99999999" in result.output and not (tmp_path / "out").exists()
+
+
+def test_ground_truth_file_with_synsets(tmp_path):
+    (tmp_path / "gt.txt").write_text("2\n1\n2\n")
+    (tmp_path / "synsets.txt").write_text("n01440764 tench\nn01443537 goldfish\n")
+    labels = prepare.read_val_labels(tmp_path / "gt.txt", tmp_path / "synsets.txt")
+    assert labels == {"ILSVRC2012_val_00000001.JPEG": "n01443537", "ILSVRC2012_val_00000002.JPEG": "n01440764",
+                      "ILSVRC2012_val_00000003.JPEG": "n01443537"}
+    with pytest.raises(prepare.BadInputError, match="needs --val-synsets"):
+        prepare.read_val_labels(tmp_path / "gt.txt")
+
+
+def test_interrupted_run_is_completed_by_the_rerun(imagenet, tmp_path):
+    out = tmp_path / "out" / "ImageNetS50"
+    entries = prepare.plan(imagenet, out, LISTS, "50", "hardlink")
+    for entry in entries[:1000]:  # the first run stopped after 1000 entries, in the middle of a copy
+        prepare.place(entry)
+    stale = entries[1000].dst.parent / f".{entries[1000].dst.name}.prepare.tmp"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"half")
+    result = _prepare(imagenet, tmp_path / "out", tmp_path, "--link", "hardlink")
+    assert result.exit_code == 0, result.output
+    assert f"{len(entries) - 1000} entries written, 1000 already in place" in result.output
+    assert not stale.exists() and os.path.samefile(entries[0].dst, entries[0].src)
+    assert _verify(tmp_path / "out", tmp_path).exit_code == 0
+
+
+def test_missing_source_is_listed_and_nothing_is_written(tmp_path):
+    imagenet = make_imagenet(tmp_path / "imagenet")
+    src, _ = lists.read_pairs(FILES["test"])[7]
+    (imagenet / "val" / src).unlink()
+    result = _prepare(imagenet, tmp_path / "out", tmp_path)
+    assert result.exit_code == 2
+    assert "1 source files or folders missing" in result.output and src.split("/")[1] in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_user_files_are_never_overwritten(imagenet, tmp_path):
+    dst, = [d for _, d in lists.read_pairs(FILES["validation"])[:1]]
+    mine = tmp_path / "out" / "ImageNetS50" / "validation" / dst
+    mine.parent.mkdir(parents=True)
+    mine.write_text("mine")
+    result = _prepare(imagenet, tmp_path / "out", tmp_path)
+    assert result.exit_code == 2 and "not overwritten" in result.output
+    assert mine.read_text() == "mine" and not (tmp_path / "out" / "ImageNetS50" / "test").exists()
+
+
+def test_verify_names_the_incomplete_split_and_class(imagenet, tmp_path):
+    assert _prepare(imagenet, tmp_path / "out", tmp_path).exit_code == 0
+    _, dst = lists.read_pairs(FILES["test"])[0]
+    (tmp_path / "out" / "ImageNetS50" / "test" / dst).unlink()
+    result = _verify(tmp_path / "out", tmp_path)
+    assert result.exit_code == 1 and f"test: 1 missing in 1 classes ({dst.split('/')[0]})" in result.output
