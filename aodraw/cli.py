@@ -8,7 +8,7 @@ import click
 from evaluators.detection import PRESETS, evaluate_detections
 from evaluators.detection.engines import BACKENDS
 from evaluators.detection.presets import PROTOCOLS
-from evaluators.errors import ToolkitGroup
+from evaluators.errors import ToolkitError, ToolkitGroup
 from evaluators.report import detection_report, detection_rows, format_table, percent, plot_detection
 from evaluators.results import write_csv, write_json
 from evaluators.shards import parse_shard
@@ -214,3 +214,32 @@ def _write_outputs(result, json_out, csv_out, plots_dir) -> None:
         written += plot_detection(result, plots_dir)
     for path in written:
         click.echo(f"wrote {path}", err=True)
+
+
+@main.command("lock")
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", required=True, metavar="LOCK.json", help="Lock file to write (sha256 and size per file).")
+def lock_cmd(root, out):
+    """Record sha256 and size of every file of a local AODRaw copy (upstream publishes no checksums)."""
+    from aodraw.dataset_check import lock
+
+    doc = lock(root)
+    write_json(out, doc)
+    click.echo(f"wrote {out}: {len(doc['files'])} files")
+
+
+@main.command("verify")
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@click.option("--lock", "lock_file", metavar="LOCK.json", help="Also compare every file with this lock (exact).")
+def verify_cmd(root, lock_file):
+    """Check an AODRaw copy: per-folder completeness, annotated images present, annotation consistency."""
+    from aodraw.dataset_check import verify
+    from evaluators.detection.validate import read_json
+
+    rows, notes, problems = verify(root, read_json(lock_file, "lock")[0] if lock_file else None)
+    click.echo(format_table(("folder", "published size", "files", "found", "status"), rows))
+    for problem in notes + problems:
+        click.echo(problem)
+    if problems:
+        raise ToolkitError(f"{root}: {len(problems)} problems (see above)")
+    click.echo("no problems found")

@@ -3,6 +3,7 @@
 Each artifact has a relative ``path`` (its place under a download root and under a mirror, same layout as
 upstream), a ``group`` (``lists``, ``annotations``, ...), the subset ``mode`` it belongs to, its upstream
 ``urls``, its ``size`` when published and a digest: ``sha256``, or ``md5`` where that is all upstream publishes.
+Datasets published without checksums list ``folders`` instead (published size and file count, browser links).
 """
 from __future__ import annotations
 
@@ -37,11 +38,25 @@ class Artifact:
 
 
 @dataclass(frozen=True)
+class Folder:
+    """A dataset folder as published: size, file count, file names when fixed, browser links, how to generate it."""
+
+    name: str
+    size: str | None
+    files: int
+    names: tuple[str, ...]
+    links: dict
+    note: str | None = None
+    generate: str | None = None
+
+
+@dataclass(frozen=True)
 class Manifest:
     dataset: str
     mirror_env: str
     source: dict
     artifacts: tuple[Artifact, ...]
+    folders: tuple[Folder, ...] = ()
 
     def select(self, group: str, mode: str = "all") -> list[Artifact]:
         """The artifacts of ``group`` for subset ``mode`` (``all``: every subset)."""
@@ -62,6 +77,7 @@ def load(dataset: str) -> Manifest:
             if not (artifact.sha256 or artifact.md5):
                 raise ValueError(f"{artifact.path}: neither sha256 nor md5")
             artifacts.append(artifact)
-        return Manifest(doc["dataset"], doc["mirror_env"], doc["source"], tuple(artifacts))
+        folders = tuple(Folder(**{**f, "names": tuple(f["names"])}) for f in doc.get("folders", []))
+        return Manifest(doc["dataset"], doc["mirror_env"], doc["source"], tuple(artifacts), folders)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ToolkitError(f"{path}: broken manifest ({exc})") from None

@@ -277,7 +277,8 @@ def prepare_cmd(imagenet_dir, save_dir, mode, link, workers, val_labels, val_syn
         click.echo(f"{out}: {written} entries written, {kept} already in place" if written else
                    f"{out}: complete, nothing changed ({kept} entries already in place)")
         click.echo(f"  validation-segmentation/ and train-semi-segmentation/ come from the annotation archive: "
-                   f"imagenet-s download annotations --mode {m} --root DIR, then unzip it into {out}")
+                   f"imagenet-s download annotations --mode {m} --root DIR, then unpack those two folders into "
+                   f"{out}")
 
 
 @main.command("verify")

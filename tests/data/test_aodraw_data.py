@@ -1,0 +1,81 @@
+"""``aodraw lock`` and ``aodraw verify`` on a small AODRaw-style copy."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from aodraw.cli import main
+from data_manifests import manifest
+
+
+def _gt(images, boxes, tags=("low_light",)):
+    return {"images": [{"id": i, "file_name": f"{n}.ARW", "width": 60, "height": 40, "tag": list(tags)}
+                       for i, n in enumerate(images)],
+            "annotations": [{"id": k, "image_id": i, "bbox": b, "area": b[2] * b[3], "iscrowd": 0, "ignore": 0,
+                             "category_id": 0} for k, (i, b) in enumerate(boxes)],
+            "categories": [{"id": 0, "name": "person"}, {"id": 62, "name": "ignore"}]}
+
+
+@pytest.fixture
+def copy(tmp_path):
+    root = tmp_path / "AODRaw"
+    (root / "images").mkdir(parents=True)
+    (root / "annotations").mkdir()
+    for name in ("00000000", "00000001"):
+        (root / "images" / f"{name}.ARW").write_bytes(b"raw" + name.encode())
+        (root / "images" / f"{name}.JPG").write_bytes(b"jpg" + name.encode())
+    gt = _gt(["00000000", "00000001"], [(0, [1, 2, 10, 10]), (1, [40, 20, 20, 20])])
+    (root / "annotations" / "train_annotations.json").write_text(json.dumps(gt))
+    return root
+
+
+def _run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_manifest_folders_have_published_sizes_and_counts():
+    folders = {f.name: f for f in manifest.load("aodraw").folders}
+    assert folders["images"].files == 15570 and folders["images_slice_raw"].links == {}
+    assert "google_drive" in folders["annotations"].links and len(folders["annotations"].names) == 6
+    assert manifest.load("aodraw").artifacts == ()  # no checksums upstream
+
+
+def test_verify_reports_completeness_and_passes_a_consistent_copy(copy):
+    result = _run("verify", copy)
+    assert result.exit_code == 0, result.output
+    assert "incomplete (4/15570)" in result.output and "absent" in result.output
+    assert "annotations/: not present: test_annotations.json" in result.output
+
+
+def test_verify_finds_missing_images_boxes_outside_and_unknown_tags(copy):
+    (copy / "images" / "00000001.JPG").unlink()
+    gt = _gt(["00000000", "00000001"], [(0, [1, 2, 10, 10]), (1, [55, 20, 20, 20])], tags=("snow",))
+    (copy / "annotations" / "train_annotations.json").write_text(json.dumps(gt))
+    result = _run("verify", copy)
+    assert result.exit_code == 1
+    assert "1 annotated images missing in images/: 00000001.JPG" in result.output
+    assert "1 boxes outside their image (annotation ids 1)" in result.output
+    assert "unknown condition tags snow" in result.output
+
+
+def test_lock_then_verify_against_it(copy, tmp_path):
+    result = _run("lock", copy, "--out", tmp_path / "lock.json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "lock.json").read_text())
+    assert sorted(doc["files"]) == ["annotations/train_annotations.json", "images/00000000.ARW",
+                                    "images/00000000.JPG", "images/00000001.ARW", "images/00000001.JPG"]
+    assert _run("verify", copy, "--lock", tmp_path / "lock.json").exit_code == 0
+    (copy / "images" / "00000000.ARW").write_bytes(b"rawXXXXXXXX")  # same size, other bytes
+    (copy / "images" / "00000001.ARW").unlink()
+    result = _run("verify", copy, "--lock", tmp_path / "lock.json")
+    assert result.exit_code == 1
+    assert "lock: 1 files differ from the lock: images/00000000.ARW" in result.output
+    assert "lock: 1 files missing: images/00000001.ARW" in result.output
+
+
+def test_malformed_lock_is_bad_input(copy, tmp_path):
+    (tmp_path / "lock.json").write_text('{"files": [1]}')
+    result = _run("verify", copy, "--lock", tmp_path / "lock.json")
+    assert result.exit_code == 2 and "error: lock file" in result.output
