@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from aodraw.download import FOLDERS, download_annotations, instructions
+from data_manifests.options import download_options
 from evaluators.detection import PRESETS, evaluate_detections
 from evaluators.detection.engines import BACKENDS
 from evaluators.detection.presets import PROTOCOLS
@@ -243,3 +245,17 @@ def verify_cmd(root, lock_file):
     if problems:
         raise ToolkitError(f"{root}: {len(problems)} problems (see above)")
     click.echo("no problems found")
+
+
+@main.command("download")
+@click.argument("what", type=click.Choice(list(FOLDERS)))
+@click.option("--root", required=True, type=click.Path(file_okay=False), help="The AODRaw root folder.")
+@download_options("AODRAW_MIRROR")
+def download_cmd(what, root, mirror, cache_dir, retries, timeout):
+    """Get an AODRaw folder: annotations through Google Drive (or a mirror); for the image folders, which upstream
+    offers only through browser mirrors, print where to get them."""
+    if what != "annotations":
+        for line in instructions(what, root):
+            click.echo(line)
+        return
+    click.echo(download_annotations(root, mirror, cache_dir=cache_dir, retries=retries, timeout=timeout))

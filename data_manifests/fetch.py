@@ -2,9 +2,11 @@
 
 Sources are the artifact's upstream URLs, or one mirror (``--mirror`` or the dataset's environment variable): an
 HTTP(S) base URL, a ``file://`` URL or a plain folder, with the same relative layout as upstream. Downloads land in
-a content-addressed cache (``CACHE/<algorithm>-<digest>/<name>``) through a ``.part`` file that later attempts resume
+a content-addressed cache (``CACHE/<algorithm>-<digest>/<path>``; ``CACHE/unverified/<path>`` for files published
+without a digest, which a structure check verifies instead) through a ``.part`` file that later attempts resume
 (HTTP Range; a server that ignores Range restarts it), are verified, and only then take their final name. A file
-with the wrong digest is moved aside as ``<name>.<algorithm>-mismatch`` beside the destination and never used.
+with the wrong digest is moved aside as ``<name>.<algorithm>-mismatch`` (``<name>.invalid-mismatch`` when the
+structure check refused it) beside the destination and never used.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from html.parser import HTMLParser
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -64,24 +67,41 @@ def sources(artifact: Artifact, mirror: str | None) -> list[str | Path]:
 
 def fetch(artifact: Artifact, dest: str | os.PathLike, *, mirror: str | None = None,
           cache_dir: str | os.PathLike | None = None, retries: int = 4, backoff: float = 1.0,
-          timeout: float = 60.0, progress: bool = True) -> str:
-    """Put the verified ``artifact`` at ``dest``; ``present``, ``cached`` or ``downloaded`` says what it took."""
+          timeout: float = 60.0, progress: bool = True, check: Callable[[Path], None] | None = None) -> str:
+    """Put the verified ``artifact`` at ``dest``; ``present``, ``cached`` or ``downloaded`` says what it took.
+
+    ``check(path)`` raises ``BadInputError`` for a file of the wrong structure: with no published digest it is the
+    only verification."""
     dest = Path(dest)
-    algorithm, expected = artifact.digest
     if dest.exists():
-        got = file_digest(dest, algorithm)
-        if got != expected:
-            raise ChecksumMismatchError(f"{dest}: exists with {algorithm} {got}, expected {expected}; it is not "
-                                        "overwritten: move it away and rerun")
+        problem = _problem(dest, artifact, check)
+        if problem:
+            raise ChecksumMismatchError(f"{dest}: exists but {problem}; it is not overwritten: move it away and rerun")
         return "present"
-    cached = Path(cache_dir or default_cache_dir()) / f"{algorithm}-{expected}" / artifact.name
+    key = "-".join(artifact.digest) if artifact.digest else "unverified"
+    cached = Path(cache_dir or default_cache_dir()) / key / artifact.path
     status = "cached"
-    if not (cached.is_file() and file_digest(cached, algorithm) == expected):
-        aside = dest.parent / f"{dest.name}.{algorithm}-mismatch"
-        _download(artifact, sources(artifact, mirror), cached, aside, retries, backoff, timeout, progress)
+    if not (cached.is_file() and not _problem(cached, artifact, check)):
+        aside = dest.parent / f"{dest.name}.{artifact.digest[0] if artifact.digest else 'invalid'}-mismatch"
+        _download(artifact, sources(artifact, mirror), cached, aside, retries, backoff, timeout, progress, check)
         status = "downloaded"
     _install(cached, dest)
     return status
+
+
+def _problem(path: Path, artifact: Artifact, check: Callable[[Path], None] | None) -> str | None:
+    """Why ``path`` is not ``artifact`` (wrong digest, or the structure check's message), else None."""
+    if artifact.digest:
+        algorithm, expected = artifact.digest
+        got = file_digest(path, algorithm)
+        if got != expected:
+            return f"its {algorithm} is {got}, expected {expected}"
+    if check is not None:
+        try:
+            check(path)
+        except BadInputError as exc:
+            return f"it is not a valid {artifact.name} ({exc})"
+    return None
 
 
 def _install(cached: Path, dest: Path) -> None:
@@ -102,8 +122,7 @@ def _install(cached: Path, dest: Path) -> None:
 
 
 def _download(artifact: Artifact, srcs: list, target: Path, aside: Path, retries: int, backoff: float,
-              timeout: float, progress: bool) -> None:
-    algorithm, expected = artifact.digest
+              timeout: float, progress: bool, check: Callable[[Path], None] | None) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.parent / f".{target.name}.part"
     failures, mismatch = [], None
@@ -118,18 +137,18 @@ def _download(artifact: Artifact, srcs: list, target: Path, aside: Path, retries
             except _SourceFailed as exc:
                 failures.append(f"{src}: {exc}")
                 continue
-        got = file_digest(part, algorithm)
-        if got == expected:
+        problem = _problem(part, artifact, check)
+        if problem is None:
             commit_temp(part, target)
             return
         aside.parent.mkdir(parents=True, exist_ok=True)
         os.replace(part, aside)
-        mismatch = ChecksumMismatchError(
-            f"{artifact.path} from {src}: {algorithm} {got}, expected {expected}; the file is kept aside as "
-            f"{aside} and not used: check the source (or --mirror) and rerun")
+        mismatch = ChecksumMismatchError(f"{artifact.path} from {src}: {problem}; the file is kept aside as {aside} "
+                                         "and not used: check the source (or --mirror) and rerun")
     if mismatch is not None:
         raise mismatch
-    raise ToolkitError(f"could not get {artifact.path}: {'; '.join(failures)}")
+    reasons = "; ".join(failures) or "no source (upstream publishes no direct link: give --mirror)"
+    raise ToolkitError(f"could not get {artifact.path}: {reasons}")
 
 
 def _copy_local(src: Path, part: Path, bar: tqdm) -> None:

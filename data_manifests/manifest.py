@@ -28,9 +28,11 @@ class Artifact:
     unpack: str | None = None
 
     @property
-    def digest(self) -> tuple[str, str]:
-        """``(algorithm, hex digest)`` to verify the file against."""
-        return ("sha256", self.sha256) if self.sha256 else ("md5", self.md5)
+    def digest(self) -> tuple[str, str] | None:
+        """``(algorithm, hex digest)`` to verify the file against; None where upstream publishes none."""
+        if self.sha256 or self.md5:
+            return ("sha256", self.sha256) if self.sha256 else ("md5", self.md5)
+        return None
 
     @property
     def name(self) -> str:
@@ -74,8 +76,8 @@ def load(dataset: str) -> Manifest:
         artifacts = []
         for entry in doc["artifacts"]:
             artifact = Artifact(**{**entry, "urls": tuple(entry["urls"])})
-            if not (artifact.sha256 or artifact.md5):
-                raise ValueError(f"{artifact.path}: neither sha256 nor md5")
+            if artifact.digest is None and doc["source"].get("checksums") is None:
+                raise ValueError(f"{artifact.path}: neither sha256 nor md5, and the source says nothing about it")
             artifacts.append(artifact)
         folders = tuple(Folder(**{**f, "names": tuple(f["names"])}) for f in doc.get("folders", []))
         return Manifest(doc["dataset"], doc["mirror_env"], doc["source"], tuple(artifacts), folders)

@@ -7,6 +7,7 @@ import click
 
 from data_manifests import manifest as manifests
 from data_manifests.fetch import default_cache_dir, fetch_all
+from data_manifests.options import download_options
 from evaluators.errors import BadInputError, ToolkitError, ToolkitGroup
 from evaluators.luss import folders, matching, report, state
 from evaluators.luss.metrics import LUSSEvaluator, LUSSResult
@@ -206,14 +207,7 @@ def _download_command(group: str, what: str):
     @download.command(group, help=f"Download the {what} of --mode into --root (upstream layout), verified.")
     @click.option("--mode", type=click.Choice((*MODES, "all")), required=True, help="Subset: 50, 300, 919 or all.")
     @click.option("--root", required=True, type=click.Path(file_okay=False), help="Folder to download into.")
-    @click.option("--mirror", help="Mirror with the upstream layout: http(s):// URL, file:// URL or folder "
-                                   "(default: $IMAGENET_S_MIRROR, else upstream).")
-    @click.option("--cache-dir", type=click.Path(file_okay=False), help="Download cache (default: "
-                                                                        "~/.cache/rawseg-bench).")
-    @click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True,
-                  help="Retries per source on transient failures (exponential backoff).")
-    @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
-                  help="Seconds without data before a connection counts as failed.")
+    @download_options("IMAGENET_S_MIRROR")
     def command(mode, root, mirror, cache_dir, retries, timeout):
         manifest = manifests.load("imagenet_s")
         counts = fetch_all(manifest, manifest.select(group, mode), root, mirror=mirror, cache_dir=cache_dir,

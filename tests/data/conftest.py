@@ -1,6 +1,6 @@
 """A loopback HTTP server (127.0.0.1 only) serving ``../shared/reference/`` with injectable faults.
 
-URL paths are ``/<fault>/<path under reference/>``; faults:
+URL paths are ``/<fault>/<path under reference/>`` (``extra/<path>``: a file the test put in ``server.extra``); faults:
 ``ok`` (Range supported), ``drop`` (first request per file closes the connection half-way),
 ``wrong`` (one byte flipped), ``flaky`` (first request per file answers HTTP 500), ``norange`` (Range ignored,
 first request drops half-way), ``gdrive`` (``/gdrive/uc?id=<path>`` answers a Google-Drive-style confirmation page;
@@ -48,7 +48,7 @@ class _Handler(BaseHTTPRequestHandler):
             rel = query.get("id", "")
         if fault == "html":
             return self._send(200, b"<html><body>Sign in to continue</body></html>", "text/html")
-        path = REFERENCE / rel
+        path = self.server.extra / rel[6:] if rel.startswith("extra/") else REFERENCE / rel
         if not rel or ".." in rel.split("/") or not path.is_file():
             return self._send(404, b"not found", "text/plain")
         data = path.read_bytes()
@@ -93,9 +93,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def http_server():
-    """The server's base URL; ``.requests`` lists (fault, path, Range header, query) per request."""
+def http_server(tmp_path):
+    """The server (``.base`` URL); ``.requests`` lists (fault, path, Range header, query) per request."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.extra = tmp_path / "served"
+    server.extra.mkdir()
     server.daemon_threads = True
     server.requests, server.seen = [], defaultdict(int)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

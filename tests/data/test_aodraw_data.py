@@ -1,13 +1,17 @@
 """``aodraw lock`` and ``aodraw verify`` on a small AODRaw-style copy."""
 from __future__ import annotations
 
+import dataclasses
 import json
+import zipfile
 
 import pytest
 from click.testing import CliRunner
 
 from aodraw.cli import main
+from aodraw.download import download_annotations
 from data_manifests import manifest
+from evaluators.errors import ChecksumMismatchError
 
 
 def _gt(images, boxes, tags=("low_light",)):
@@ -39,7 +43,7 @@ def test_manifest_folders_have_published_sizes_and_counts():
     folders = {f.name: f for f in manifest.load("aodraw").folders}
     assert folders["images"].files == 15570 and folders["images_slice_raw"].links == {}
     assert "google_drive" in folders["annotations"].links and len(folders["annotations"].names) == 6
-    assert manifest.load("aodraw").artifacts == ()  # no checksums upstream
+    assert all(a.digest is None for a in manifest.load("aodraw").artifacts)  # no checksums upstream
 
 
 def test_verify_reports_completeness_and_passes_a_consistent_copy(copy):
@@ -79,3 +83,56 @@ def test_malformed_lock_is_bad_input(copy, tmp_path):
     (tmp_path / "lock.json").write_text('{"files": [1]}')
     result = _run("verify", copy, "--lock", tmp_path / "lock.json")
     assert result.exit_code == 2 and "error: lock file" in result.output
+
+
+def _archive(path, files):
+    with zipfile.ZipFile(path, "w") as z:
+        for name, doc in files.items():
+            z.writestr(f"AODRaw/annotations/{name}", json.dumps(doc))
+        z.writestr("AODRaw/readme.txt", "not an annotation file")
+
+
+def test_annotations_through_the_google_drive_confirmation_flow(http_server, tmp_path):
+    gt = _gt(["00000000"], [(0, [1, 2, 10, 10])])
+    _archive(http_server.extra / "anno.zip", {"train_annotations.json": gt, "test_annotations.json": gt})
+    archive = manifest.load("aodraw").select("annotations-archive")[0]
+    drive = dataclasses.replace(archive, urls=(f"{http_server.base}/gdrive/uc?id=extra/anno.zip&export=download",))
+    line = download_annotations(tmp_path / "root", archive=drive, cache_dir=tmp_path / "c", progress=False)
+    assert line.endswith("2 annotation files written, 0 already there")
+    assert json.loads((tmp_path / "root" / "annotations" / "test_annotations.json").read_text()) == gt
+    assert [r[1] for r in http_server.requests] == ["uc", "download"]
+    again = download_annotations(tmp_path / "root", archive=drive, cache_dir=tmp_path / "c", progress=False)
+    assert again.endswith("0 annotation files written, 2 already there") and len(http_server.requests) == 2
+
+
+def test_a_drive_file_without_annotations_is_refused(http_server, tmp_path):
+    _archive(http_server.extra / "anno.zip", {})
+    archive = manifest.load("aodraw").select("annotations-archive")[0]
+    drive = dataclasses.replace(archive, urls=(f"{http_server.base}/gdrive/uc?id=extra/anno.zip",))
+    with pytest.raises(ChecksumMismatchError, match="none of the annotation files"):
+        download_annotations(tmp_path / "root", archive=drive, cache_dir=tmp_path / "c", progress=False)
+    assert not (tmp_path / "root" / archive.path).exists()
+    assert (tmp_path / "root" / f"{archive.path}.invalid-mismatch").exists()
+
+
+def test_annotations_from_a_mirror_are_checked(tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror" / "annotations"
+    mirror.mkdir(parents=True)
+    names = manifest.load("aodraw").folders[0].names
+    for name in names:
+        (mirror / name).write_text(json.dumps(_gt(["00000000"], [(0, [1, 2, 10, 10])])))
+    monkeypatch.setenv("AODRAW_MIRROR", str(tmp_path / "mirror"))
+    result = _run("download", "annotations", "--root", tmp_path / "root", "--cache-dir", tmp_path / "c")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "root" / "annotations").iterdir()) == sorted(names)
+    (mirror / names[0]).write_text('{"images": "not a list"}')
+    result = _run("download", "annotations", "--root", tmp_path / "other", "--cache-dir", tmp_path / "c2")
+    assert result.exit_code == 1 and "must be a list" in result.output
+    assert not (tmp_path / "other" / "annotations" / names[0]).exists()
+
+
+def test_image_folders_are_printed_as_instructions(tmp_path):
+    result = _run("download", "downsampled-srgb", "--root", tmp_path)
+    assert result.exit_code == 0
+    assert "https://pan.baidu.com/s/1_56k-Tr1JGDI99xFugPGtQ?pwd=aerr" in result.output and "terabox" in result.output
+    assert "aodraw convert downsample --kind srgb" in result.output and not any(tmp_path.iterdir())
