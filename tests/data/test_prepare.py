@@ -153,3 +153,44 @@ def test_verify_names_the_incomplete_split_and_class(imagenet, tmp_path):
     (tmp_path / "out" / "ImageNetS50" / "test" / dst).unlink()
     result = _verify(tmp_path / "out", tmp_path)
     assert result.exit_code == 1 and f"test: 1 missing in 1 classes ({dst.split('/')[0]})" in result.output
+
+
+def test_919_merges_five_classes_and_links_train_full(tmp_path):
+    """The real 919 categories with short custom mapping/names lists: the merges are about train/ only."""
+    wnids = lists.read_categories(LISTS / "categories" / "ImageNetS_categories_im919.txt", 919)
+    custom = tmp_path / "lists"
+    (custom / "categories").mkdir(parents=True)
+    (custom / "categories" / "ImageNetS_categories_im919.txt").write_text("\n".join(wnids))
+    (custom / "mapping").mkdir()
+    (custom / "names").mkdir()
+    (custom / "mapping" / "ImageNetS_im919_mapping_validation.txt").write_text(
+        "n01440764/ILSVRC2012_val_00000293.JPEG n01440764/ILSVRC2012_val_00000293.JPEG")
+    (custom / "mapping" / "ImageNetS_im919_mapping_test.txt").write_text(
+        "n02655020/ILSVRC2012_val_00045811.JPEG n01440764/ILSVRC2012_val_00045811.JPEG")
+    (custom / "names" / "ImageNetS_im919_validation.txt").write_text(
+        "n01440764/ILSVRC2012_val_00000293.JPEG n01440764/ILSVRC2012_val_00000293.png")
+    (custom / "names" / "ImageNetSemi_im919_train.txt").write_text(
+        "n02808440/n04493381_27386.JPEG n02808440/n04493381_27386.png")
+    imagenet = tmp_path / "imagenet"
+    data = _jpeg()
+    for wnid in [*wnids, *prepare.MERGES_919]:
+        (imagenet / "train" / wnid).mkdir(parents=True)
+        (imagenet / "train" / wnid / f"{wnid}_1.JPEG").write_bytes(data)
+    (imagenet / "train" / "n04493381" / "n04493381_27386.JPEG").write_bytes(data)
+    for src in ("n01440764/ILSVRC2012_val_00000293.JPEG", "n02655020/ILSVRC2012_val_00045811.JPEG"):
+        (imagenet / "val" / src).parent.mkdir(parents=True, exist_ok=True)
+        (imagenet / "val" / src).write_bytes(data)
+    out = tmp_path / "out"
+    written, kept = prepare.build(prepare.plan(imagenet, out, custom, "919", "symlink"), progress=False)
+    assert set(prepare.MERGES_919).isdisjoint(wnids) and kept == 0
+    bathtub = out / "train" / "n02808440"  # receives n04493381
+    assert not bathtub.is_symlink()
+    assert sorted(p.name for p in bathtub.iterdir()) == ["n02808440_1.JPEG", "n04493381_1.JPEG",
+                                                         "n04493381_27386.JPEG"]
+    assert (out / "train" / "n01440764").is_symlink() and not (out / "train" / "n04493381").exists()
+    assert os.readlink(out / "train-full") == str((imagenet / "train").resolve())
+    assert (out / "train-semi" / "n02808440" / "n04493381_27386.JPEG").is_file()
+    assert (out / "test" / "n01440764" / "ILSVRC2012_val_00045811.JPEG").is_file()
+    # 914 class folder links, 5 merge targets with 2 files each (+1 for the train-semi image), train-full, one
+    # train-semi, one validation and one test image
+    assert written == 914 + 5 * 2 + 1 + 1 + 3
