@@ -13,7 +13,7 @@ from evaluators.luss import folders, matching, report, state
 from evaluators.luss.metrics import LUSSEvaluator, LUSSResult
 from evaluators.results import write_csv, write_json
 from evaluators.shards import parse_shard
-from imagenet_s import leaderboard, lists, prepare, submission
+from imagenet_s import archives, leaderboard, lists, prepare, submission
 
 MODES = ("50", "300", "919")
 
@@ -256,8 +256,12 @@ def _modes(mode: str) -> tuple[str, ...]:
 @click.option("--val-synsets", type=click.Path(exists=True, dir_okay=False),
               help="With ILSVRC2012_validation_ground_truth.txt: the wnid of label k on line k.")
 @_lists_mirror
+@click.option("--annotations", "archive_mirror", help="Where the annotation archive is: a folder from `imagenet-s "
+                                                      "download annotations`, or a mirror URL (default: "
+                                                      "$IMAGENET_S_MIRROR, else upstream); md5-verified.")
 @_cache_dir
-def prepare_cmd(imagenet_dir, save_dir, mode, link, workers, val_labels, val_synsets, lists_mirror, cache_dir):
+def prepare_cmd(imagenet_dir, save_dir, mode, link, workers, val_labels, val_synsets, lists_mirror, archive_mirror,
+                cache_dir):
     """Build the official ImageNet-S layout from ImageNet-1k (idempotent, resumable, never overwrites)."""
     default_labels = Path(imagenet_dir) / "LOC_val_solution.csv"
     if val_labels is None and default_labels.is_file():
@@ -270,9 +274,22 @@ def prepare_cmd(imagenet_dir, save_dir, mode, link, workers, val_labels, val_syn
         out = Path(save_dir) / f"ImageNetS{m}"
         click.echo(f"{out}: {written} entries written, {kept} already in place" if written else
                    f"{out}: complete, nothing changed ({kept} entries already in place)")
-        click.echo(f"  validation-segmentation/ and train-semi-segmentation/ come from the annotation archive: "
-                   f"imagenet-s download annotations --mode {m} --root DIR, then unpack those two folders into "
-                   f"{out}")
+        _segmentation(m, out, archive_mirror, cache_dir)
+
+
+def _segmentation(mode: str, out: Path, archive_mirror: str | None, cache_dir: str | None) -> None:
+    """Unpack the segmentation folders from the verified annotation archive, or say how to get it."""
+    manifest = manifests.load("imagenet_s")
+    [archive] = manifest.select("annotations", mode)
+    root = Path(cache_dir or default_cache_dir()) / "imagenet_s-annotations"
+    try:
+        fetch_all(manifest, [archive], root, mirror=archive_mirror, cache_dir=cache_dir)
+    except ToolkitError as exc:
+        click.echo(f"  segmentation folders not built ({exc}); get the archive with: imagenet-s download "
+                   f"annotations --mode {mode} --root DIR, then rerun with --annotations DIR")
+        return
+    written, kept = archives.unpack_segmentation(root / archive.path, out)
+    click.echo(f"  segmentation masks from {archive.name}: {written} written, {kept} already in place")
 
 
 @main.command("verify")

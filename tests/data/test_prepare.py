@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import io
 import os
+import zipfile
 
 import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from imagenet_s import lists, prepare
+from evaluators.errors import BadInputError
+from imagenet_s import archives, lists, prepare
 from imagenet_s.cli import main
 from tests.data.conftest import REFERENCE
 
@@ -57,8 +59,10 @@ def _run(*args):
 
 
 def _prepare(imagenet, out, tmp_path, *extra):
+    """Without the annotation archive: an empty folder as its mirror."""
+    (tmp_path / "no-archive").mkdir(exist_ok=True)
     return _run("prepare", "--imagenet-dir", imagenet, "--save-dir", out, "--mode", "50", "--lists", LISTS,
-                "--cache-dir", tmp_path / "cache", *extra)
+                "--annotations", tmp_path / "no-archive", "--cache-dir", tmp_path / "cache", *extra)
 
 
 def _verify(out, tmp_path):
@@ -76,7 +80,8 @@ def test_builds_the_official_layout_and_reruns_idempotently(imagenet, tmp_path):
     assert _count(root / "validation") == 752 and _count(root / "test") == 1682 and _count(root / "train-semi") == 500
     trains = sorted((root / "train").iterdir())
     assert len(trains) == 50 and all(p.is_symlink() and len(list(p.iterdir())) >= TRAIN_PER_CLASS for p in trains)
-    assert "imagenet-s download annotations --mode 50" in result.output
+    assert "segmentation folders not built" in result.output
+    assert "imagenet-s download annotations --mode 50 --root DIR, then rerun with --annotations DIR" in result.output
     again = _prepare(imagenet, tmp_path / "out", tmp_path)
     assert again.exit_code == 0 and "complete, nothing changed (2984 entries already in place)" in again.output
     checked = _verify(tmp_path / "out", tmp_path)
@@ -108,7 +113,7 @@ def test_ground_truth_file_with_synsets(tmp_path):
     labels = prepare.read_val_labels(tmp_path / "gt.txt", tmp_path / "synsets.txt")
     assert labels == {"ILSVRC2012_val_00000001.JPEG": "n01443537", "ILSVRC2012_val_00000002.JPEG": "n01440764",
                       "ILSVRC2012_val_00000003.JPEG": "n01443537"}
-    with pytest.raises(prepare.BadInputError, match="needs --val-synsets"):
+    with pytest.raises(BadInputError, match="needs --val-synsets"):
         prepare.read_val_labels(tmp_path / "gt.txt")
 
 
@@ -194,3 +199,43 @@ def test_919_merges_five_classes_and_links_train_full(tmp_path):
     # 914 class folder links, 5 merge targets with 2 files each (+1 for the train-semi image), train-full, one
     # train-semi, one validation and one test image
     assert written == 914 + 5 * 2 + 1 + 1 + 3
+
+
+def _mask_archive(path, extra=()):
+    """An archive shaped like ImageNetS50-<md5>.zip: every mask the ImageNet-S-50 lists name."""
+    masks = [m for _, m in lists.read_pairs(FILES["names"])]
+    semi = [m for _, m in lists.read_pairs(FILES["train-semi"])]
+    with zipfile.ZipFile(path, "w") as z:
+        for folder, names in (("validation-segmentation", masks), ("train-semi-segmentation", semi)):
+            for name in names:
+                z.writestr(f"ImageNetS50/{folder}/{name}", b"\x89PNG mask " + name.encode())
+        for name in extra:
+            z.writestr(name, b"x")
+    return len(masks), len(semi)
+
+
+def test_segmentation_folders_from_the_archive_complete_the_layout(imagenet, tmp_path):
+    assert _prepare(imagenet, tmp_path / "out", tmp_path).exit_code == 0
+    val, semi = _mask_archive(tmp_path / "a.zip", extra=["ImageNetS50/readme.txt"])
+    out = tmp_path / "out" / "ImageNetS50"
+    assert archives.unpack_segmentation(tmp_path / "a.zip", out, progress=False) == (val + semi, 0)
+    assert archives.unpack_segmentation(tmp_path / "a.zip", out, progress=False) == (0, val + semi)
+    checked = _verify(tmp_path / "out", tmp_path)
+    assert checked.exit_code == 0 and "absent" not in checked.output
+    mask = next((out / "validation-segmentation").rglob("*.png"))
+    mask.write_bytes(b"edited")
+    with pytest.raises(BadInputError, match="1 files differ from a.zip"):
+        archives.unpack_segmentation(tmp_path / "a.zip", out, progress=False)
+    assert mask.read_bytes() == b"edited"
+
+
+def test_archive_with_unsafe_or_no_segmentation_members_is_refused(tmp_path):
+    with zipfile.ZipFile(tmp_path / "evil.zip", "w") as z:
+        z.writestr("x/validation-segmentation/../../../escape.png", b"x")
+    with pytest.raises(BadInputError, match="unsafe member"):
+        archives.unpack_segmentation(tmp_path / "evil.zip", tmp_path / "out")
+    with zipfile.ZipFile(tmp_path / "empty.zip", "w") as z:
+        z.writestr("readme.txt", b"x")
+    with pytest.raises(BadInputError, match="no validation-segmentation/ or train-semi-segmentation/ inside"):
+        archives.unpack_segmentation(tmp_path / "empty.zip", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
