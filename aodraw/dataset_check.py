@@ -1,7 +1,8 @@
 """Checking a local AODRaw copy: folder completeness against the manifest, annotation consistency, lock files.
 
 Upstream publishes no checksums, so ``verify`` checks structure: file counts per folder, that every annotated image
-exists in each folder present (ARW and JPG in ``images/``), and the annotations themselves (unique ids, known
+exists whole in each folder present (ARW and JPG in ``images/``; not empty, JPGs with their end-of-image marker,
+``.npy`` with complete header and data), and the annotations themselves (unique ids, known
 categories, boxes inside their image, known condition tags). ``lock`` records sha256 and size of every file of a
 copy so that copies elsewhere can be compared with it exactly.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from aodraw.categories import LIGHT_TAGS, WEATHER_TAGS
+from aodraw.io import output_complete
 from data_manifests.fetch import file_digest
 from data_manifests.manifest import load
 from evaluators.detection.validate import load_ground_truth, read_json
@@ -67,11 +69,19 @@ def check_annotations(path: Path, root: Path) -> list[str]:
     for folder, exts in _IMAGES_OF.get(suffix, ()):
         if not (root / folder).is_dir():
             continue
-        stems = [Path(im["file_name"]).stem for im in gt["images"]]
-        missing = [f"{s}{e}" for s in stems for e in exts if not (root / folder / f"{s}{e}").is_file()]
+        names = [f"{Path(im['file_name']).stem}{e}" for im in gt["images"] for e in exts]
+        missing = [n for n in names if not (root / folder / n).is_file()]
         if missing:
             problems.append(f"{path.name}: {len(missing)} annotated images missing in {folder}/: {_shown(missing)}")
+        broken = [n for n in names if n not in missing and not _whole(root / folder / n)]
+        if broken:
+            problems.append(f"{folder}/: {len(broken)} truncated or empty files: {_shown(broken)}")
     return problems
+
+
+def _whole(path: Path) -> bool:
+    """Not empty, and a .npy with its whole header and data / a JPG with its end-of-image marker."""
+    return path.stat().st_size > 0 and output_complete(path)
 
 
 def _inside(box, image, tolerance: float = 1.0) -> bool:

@@ -215,7 +215,7 @@ def _attempt(opener, url: str, part: Path, timeout: float, bar: tqdm) -> str | N
         bar.update(have)
         written = 0
         with open(part, "ab" if have else "wb") as f:
-            while chunk := response.read(CHUNK):
+            while chunk := response.read1(CHUNK):
                 f.write(chunk)
                 written += len(chunk)
                 bar.update(len(chunk))

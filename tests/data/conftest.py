@@ -1,14 +1,16 @@
 """A loopback HTTP server (127.0.0.1 only) serving ``../shared/reference/`` with injectable faults.
 
-URL paths are ``/<fault>/<path under reference/>`` (``extra/<path>``: a file the test put in ``server.extra``); faults:
-``ok`` (Range supported), ``drop`` (first request per file closes the connection half-way),
-``wrong`` (one byte flipped), ``flaky`` (first request per file answers HTTP 500), ``norange`` (Range ignored,
-first request drops half-way), ``gdrive`` (``/gdrive/uc?id=<path>`` answers a Google-Drive-style confirmation page;
-the form leads to ``/gdrive/download?id=<path>&confirm=t&uuid=...``), ``html`` (an HTML page without a way on).
+URL paths are ``/<fault>/<path under reference/>`` (``extra/<path>``: a file the test put in ``server.extra``).
+Faults: ``ok`` (Range supported), ``drop`` (first request per file closes the connection half-way), ``wrong`` (one
+byte flipped), ``flaky`` (first request per file answers HTTP 500), ``norange`` (Range ignored, first request
+drops half-way), ``stall`` (first request stops sending half-way for 1.5 s), ``gdrive`` (``/gdrive/uc?id=<path>``
+answers a Google-Drive-style confirmation page whose form leads to ``/gdrive/download?id=<path>&confirm=t&uuid=..``),
+``html`` (an HTML page without a way on).
 """
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -56,8 +58,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(500, b"try again", "text/plain")
         if fault == "wrong":
             data = data[:10] + bytes([data[10] ^ 0xFF]) + data[11:]
-        if fault in ("drop", "norange") and first:
-            return self._drop(data)
+        if fault in ("drop", "norange", "stall") and first:
+            return self._drop(data, stall=fault == "stall")
         start = self._range_start() if fault != "norange" else None
         if start is not None and start >= len(data):
             return self._send(416, b"", "text/plain")
@@ -81,14 +83,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _drop(self, data):
-        """Announce the whole file, send half of it, close the connection."""
+    def _drop(self, data, stall=False):
+        """Announce the whole file, send half of it, (stall for 1.5 s,) close the connection."""
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data[: len(data) // 2])
         self.wfile.flush()
+        if stall:
+            time.sleep(1.5)
         self.close_connection = True
 
 

@@ -29,7 +29,7 @@ def copy(tmp_path):
     (root / "annotations").mkdir()
     for name in ("00000000", "00000001"):
         (root / "images" / f"{name}.ARW").write_bytes(b"raw" + name.encode())
-        (root / "images" / f"{name}.JPG").write_bytes(b"jpg" + name.encode())
+        (root / "images" / f"{name}.JPG").write_bytes(b"\xff\xd8jpg" + name.encode() + b"\xff\xd9")
     gt = _gt(["00000000", "00000001"], [(0, [1, 2, 10, 10]), (1, [40, 20, 20, 20])])
     (root / "annotations" / "train_annotations.json").write_text(json.dumps(gt))
     return root
@@ -62,6 +62,14 @@ def test_verify_finds_missing_images_boxes_outside_and_unknown_tags(copy):
     assert "1 annotated images missing in images/: 00000001.JPG" in result.output
     assert "1 boxes outside their image (annotation ids 1)" in result.output
     assert "unknown condition tags snow" in result.output
+
+
+def test_verify_finds_truncated_files(copy):
+    (copy / "images" / "00000000.JPG").write_bytes(b"\xff\xd8 half a JPG")
+    (copy / "images" / "00000001.ARW").write_bytes(b"")
+    result = _run("verify", copy)
+    assert result.exit_code == 1
+    assert "images/: 2 truncated or empty files: 00000000.JPG, 00000001.ARW" in result.output
 
 
 def test_lock_then_verify_against_it(copy, tmp_path):

@@ -152,3 +152,9 @@ def test_mirror_from_the_environment(http_server, imagenet_s, tmp_path, monkeypa
                        progress=False)
     assert counts == {"downloaded": 5}
     assert {r[1].split("/", 1)[0] for r in http_server.requests} == {"imagenet_s"}
+
+
+def test_stalled_connection_times_out_and_resumes(http_server, artifact, tmp_path):
+    assert _get(artifact, tmp_path, f"{http_server.base}/stall/imagenet_s", timeout=0.3) == "downloaded"
+    first, second = _data_requests(http_server, "stall")
+    assert second[2] == f"bytes={artifact.size // 2}-"

@@ -58,10 +58,10 @@ def _run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-def _prepare(imagenet, out, tmp_path, *extra):
+def _prepare(imagenet, out, tmp_path, *extra, lists_dir=LISTS):
     """Without the annotation archive: an empty folder as its mirror."""
     (tmp_path / "no-archive").mkdir(exist_ok=True)
-    return _run("prepare", "--imagenet-dir", imagenet, "--save-dir", out, "--mode", "50", "--lists", LISTS,
+    return _run("prepare", "--imagenet-dir", imagenet, "--save-dir", out, "--mode", "50", "--lists", lists_dir,
                 "--annotations", tmp_path / "no-archive", "--cache-dir", tmp_path / "cache", *extra)
 
 
@@ -89,8 +89,13 @@ def test_builds_the_official_layout_and_reruns_idempotently(imagenet, tmp_path):
     assert "complete" in checked.output and "absent" in checked.output
 
 
-def test_flat_val_with_devkit_labels_and_copies(imagenet_flat, tmp_path):
-    result = _prepare(imagenet_flat, tmp_path / "out", tmp_path, "--link", "copy", "--workers", "2")
+def test_flat_val_with_devkit_labels_and_copies_after_download_lists(imagenet_flat, tmp_path):
+    """The offline workflow: the lists from a folder mirror, then prepare reads them from that download root."""
+    got = _run("download", "lists", "--mode", "50", "--root", tmp_path / "lists", "--mirror", LISTS,
+               "--cache-dir", tmp_path / "dl-cache")
+    assert got.exit_code == 0, got.output
+    result = _prepare(imagenet_flat, tmp_path / "out", tmp_path, "--link", "copy", "--workers", "2",
+                      lists_dir=tmp_path / "lists")
     assert result.exit_code == 0, result.output
     root = tmp_path / "out" / "ImageNetS50"
     assert _count(root / "validation") == 752 and _count(root / "train") == 50 * TRAIN_PER_CLASS + 500
