@@ -58,9 +58,9 @@ def read_val_labels(path: str | os.PathLike, synsets: str | os.PathLike | None =
     if synsets is None:
         raise BadInputError(f"{path}: a ground-truth file of label numbers needs --val-synsets (wnid of label k on "
                             "line k)")
-    wnids = [line.split()[0] for line in lists._lines(synsets)]
+    wnids = [line.split()[0] for line in lists.read_lines(synsets)]
     labels = {}
-    for number, line in enumerate(lists._lines(path), start=1):
+    for number, line in enumerate(lists.read_lines(path), start=1):
         if not line.isdigit() or not 1 <= int(line) <= len(wnids):
             raise BadInputError(f"{path}: line {number}: {line!r} is not a label 1..{len(wnids)}")
         labels[f"ILSVRC2012_val_{number:08d}.JPEG"] = wnids[int(line) - 1]
@@ -74,7 +74,7 @@ def plan(imagenet_dir: str | os.PathLike, out: str | os.PathLike, lists_root: st
     files = list_files(lists_root, mode)
     wnids = lists.read_categories(files["categories"], int(mode))
     train, val = imagenet / "train", imagenet / "val"
-    flat_val = val.is_dir() and not any(p.is_dir() and lists._WNID.fullmatch(p.name) for p in val.iterdir())
+    flat_val = val.is_dir() and not any(p.is_dir() and lists.WNID.fullmatch(p.name) for p in val.iterdir())
     entries, missing = [], []
 
     def train_files(wnid: str) -> list[str]:
@@ -87,9 +87,11 @@ def plan(imagenet_dir: str | os.PathLike, out: str | os.PathLike, lists_root: st
     merged = MERGES_919 if mode == "919" else {}
     for wnid in wnids:
         sources = [wnid] + [src for src, dst in merged.items() if dst == wnid]
-        if link == "symlink" and len(sources) == 1:
-            train_files(wnid)
-            entries.append(Entry(train / wnid, out / "train" / wnid, link))
+        if link == "symlink" and len(sources) == 1:  # a folder link, as upstream
+            if (train / wnid).is_dir():
+                entries.append(Entry(train / wnid, out / "train" / wnid, link))
+            else:
+                missing.append(str(train / wnid))
             continue
         for src in sources:
             entries += [Entry(train / src / name, out / "train" / wnid / name, link) for name in train_files(src)]
