@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import zipfile
 
 import pytest
@@ -143,7 +144,12 @@ def test_missing_source_is_listed_and_nothing_is_written(tmp_path):
     (imagenet / "val" / src).unlink()
     result = _prepare(imagenet, tmp_path / "out", tmp_path)
     assert result.exit_code == 2
-    assert "1 source files or folders missing" in result.output and src.split("/")[1] in result.output
+    assert "error: 1 source files or folders missing" in result.output and src.split("/")[1] in result.output
+    wnid = lists.read_categories(FILES["categories"])[-1]
+    shutil.rmtree(imagenet / "train" / wnid)
+    result = _prepare(imagenet, tmp_path / "out", tmp_path)
+    # the class folder, its 10 train-semi images and the validation image
+    assert "error: 12 source files or folders missing" in result.output and f"train/{wnid}," in result.output
     assert not (tmp_path / "out").exists()
 
 
