@@ -208,6 +208,10 @@ def _attempt(opener, url: str, part: Path, timeout: float, bar: tqdm) -> str | N
             if confirmed is None:
                 raise _SourceFailed("served an HTML page instead of the file")
             return confirmed
+        if have and response.status == 206 and not response.headers.get("Content-Range", "").startswith(
+                f"bytes {have}-"):
+            part.unlink()
+            raise http.client.HTTPException("the server answered another byte range; starting over")
         if have and response.status != 206:
             have = 0  # the server ignored Range: start over
         length = response.headers.get("Content-Length")

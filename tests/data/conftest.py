@@ -5,7 +5,8 @@ Faults: ``ok`` (Range supported), ``drop`` (first request per file closes the co
 byte flipped), ``flaky`` (first request per file answers HTTP 500), ``norange`` (Range ignored, first request
 drops half-way), ``stall`` (first request stops sending half-way for 1.5 s), ``gdrive`` (``/gdrive/uc?id=<path>``
 answers a Google-Drive-style confirmation page whose form leads to ``/gdrive/download?id=<path>&confirm=t&uuid=..``),
-``html`` (an HTML page without a way on).
+``badrange`` (drops half-way, then answers every Range request with the whole file as 206), ``html`` (an HTML page
+without a way on).
 """
 from __future__ import annotations
 
@@ -58,7 +59,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(500, b"try again", "text/plain")
         if fault == "wrong":
             data = data[:10] + bytes([data[10] ^ 0xFF]) + data[11:]
-        if fault in ("drop", "norange", "stall") and first:
+        if fault == "badrange" and self.headers.get("Range"):
+            return self._send(206, data, "application/octet-stream",
+                              {"Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"})
+        if fault in ("drop", "norange", "stall", "badrange") and first:
             return self._drop(data, stall=fault == "stall")
         start = self._range_start() if fault != "norange" else None
         if start is not None and start >= len(data):

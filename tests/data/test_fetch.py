@@ -158,3 +158,9 @@ def test_stalled_connection_times_out_and_resumes(http_server, artifact, tmp_pat
     assert _get(artifact, tmp_path, f"{http_server.base}/stall/imagenet_s", timeout=0.3) == "downloaded"
     first, second = _data_requests(http_server, "stall")
     assert second[2] == f"bytes={artifact.size // 2}-"
+
+
+def test_a_206_with_another_byte_range_restarts_the_file(http_server, artifact, tmp_path):
+    assert _get(artifact, tmp_path, f"{http_server.base}/badrange/imagenet_s") == "downloaded"
+    assert [r[2] for r in _data_requests(http_server, "badrange")] == [None, f"bytes={artifact.size // 2}-", None]
+    assert (tmp_path / "root" / NAMES).read_bytes() == (REFERENCE / "imagenet_s" / NAMES).read_bytes()
