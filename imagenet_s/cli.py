@@ -1,6 +1,7 @@
 """The ``imagenet-s`` command line: a thin layer over ``imagenet_s`` and ``evaluators.luss``."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -249,7 +250,7 @@ def _modes(mode: str) -> tuple[str, ...]:
 @click.option("--mode", type=click.Choice((*MODES, "all")), required=True, help="Subset: 50, 300, 919 or all.")
 @click.option("--link", type=click.Choice(prepare.LINKS), default="symlink", show_default=True,
               help="How train/ (and 919 train-full/) refer to ImageNet; train-semi/validation/test are copied.")
-@click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True, help="Parallel file operations.")
+@_workers
 @click.option("--val-labels", type=click.Path(exists=True, dir_okay=False),
               help="Flat val/: LOC_val_solution.csv or ILSVRC2012_validation_ground_truth.txt, checked against the "
                    "mapping (default: IMAGENET_DIR/LOC_val_solution.csv when there).")
@@ -270,7 +271,7 @@ def prepare_cmd(imagenet_dir, save_dir, mode, link, workers, val_labels, val_syn
     plans = {m: prepare.plan(imagenet_dir, Path(save_dir) / f"ImageNetS{m}",
                              _verified_lists(m, lists_mirror, cache_dir), m, link, labels) for m in _modes(mode)}
     for m, entries in plans.items():
-        written, kept = prepare.build(entries, workers)
+        written, kept = prepare.build(entries, workers or os.cpu_count() or 1)
         out = Path(save_dir) / f"ImageNetS{m}"
         click.echo(f"{out}: {written} entries written, {kept} already in place" if written else
                    f"{out}: complete, nothing changed ({kept} entries already in place)")
