@@ -42,7 +42,8 @@ def raw_demo(out: Path, seed: int = 0) -> list[str]:
     lines = [f"synthetic RAW set: {len(PAIRS)} DNG .ARW + JPG pairs of 600x400 (one turned by EXIF) -> {images}"]
     for kind in ("raw", "srgb"):
         s = convert_downsample(images, out / f"images_downsampled_{kind}", kind, workers=2)
-        lines.append(f"convert downsample --kind {kind}: converted {len(s.converted)}, failed {len(s.failed)}")
+        lines.append(f"convert downsample --kind {kind}: converted {len(s.converted)}, skipped {len(s.skipped)} "
+                     f"(already complete), failed {len(s.failed)}")
     small = downsample_annotations(out / "annotations.json")
     write_json(out / "annotations_downsample.json", small, indent=False)
     s = convert_slice(images, out / "annotations.json", out / "images_slice_raw", out / "annotations_slice.json",
