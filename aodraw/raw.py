@@ -81,15 +81,21 @@ def turned_pattern(pattern: str, orientation: int) -> str:
     return "".join(orient(block, 8).ravel())
 
 
+def border_offsets(sizes: tuple[int, ...], target_hw: tuple[int, ...]) -> tuple[int, ...]:
+    """Where the equal-border crop of ``sizes`` to ``target_hw`` starts; each border difference must be even."""
+    for size, target in zip(sizes, target_hw):
+        if size < target or (size - target) % 2:
+            raise BadInputError(f"cannot crop size {size} to {target}: the RAW must be larger by an even number "
+                                "of pixels")
+    return tuple((size - target) // 2 for size, target in zip(sizes, target_hw))
+
+
 def border_crop(image: np.ndarray, target_hw: tuple[int, int], axes: tuple[int, int] = (0, 1)) -> np.ndarray:
     """Crop equal borders so the size along ``axes`` becomes ``target_hw``; each border difference must be even."""
     index = [slice(None)] * image.ndim
-    for axis, target in zip(axes, target_hw):
-        diff = image.shape[axis] - target
-        if diff < 0 or diff % 2:
-            raise BadInputError(f"cannot crop size {image.shape[axis]} to {target}: the RAW must be larger by an "
-                                "even number of pixels")
-        index[axis] = slice(diff // 2, image.shape[axis] - diff // 2)
+    starts = border_offsets(tuple(image.shape[a] for a in axes), target_hw)
+    for axis, start, target in zip(axes, starts, target_hw):
+        index[axis] = slice(start, start + target)
     return image[tuple(index)]
 
 
@@ -195,22 +201,30 @@ def _linear_taps(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray, n
     return i0, i1, np.float32(1) - w1, w1
 
 
-def resize_bilinear(image: np.ndarray, out_hw: tuple[int, int], block: int = 32) -> np.ndarray:
+def resize_bilinear(image: np.ndarray, out_hw: tuple[int, int], block: int = 32, origin: tuple[int, int] = (0, 0),
+                    size: tuple[int, int] | None = None) -> np.ndarray:
     """Resize H x W (x C) to out_hw exactly as torch's CPU ``F.interpolate(mode='bilinear', align_corners=False)``
     (no antialiasing, half-pixel centres): per row ``t = fma(x0, wx0, x1 * wx1)``, then
-    ``out = fma(t0, wy0, t1 * wy1)``, in float32. Output rows go in blocks that stay in the CPU cache."""
-    y0, y1, wy0, wy1 = _linear_taps(image.shape[0], out_hw[0])
-    x0, x1, wx0, wx1 = _linear_taps(image.shape[1], out_hw[1])
+    ``out = fma(t0, wy0, t1 * wy1)``, in float32. Output rows go in blocks that stay in the CPU cache.
+    ``origin``/``size``: resize only that region of ``image`` (a border crop without copying the image)."""
+    size = size or image.shape[:2]
+    y0, y1, wy0, wy1 = _linear_taps(size[0], out_hw[0])
+    x0, x1, wx0, wx1 = _linear_taps(size[1], out_hw[1])
+    y0, y1, x0, x1 = y0 + origin[0], y1 + origin[0], x0 + origin[1], x1 + origin[1]
     extra = (None,) * (image.ndim - 2)
     wx0, wx1 = wx0[(slice(None), *extra)], wx1[(slice(None), *extra)]
     wy0, wy1 = wy0[(slice(None), None, *extra)], wy1[(slice(None), None, *extra)]
     out = np.empty((out_hw[0], out_hw[1], *image.shape[2:]), np.float32)
 
-    # integers below 2^16 times weights of at least 2^-13 sum exactly in float64 (all bits within 53 places)
-    exact = image.dtype in (np.uint8, np.uint16) and min(w[w > 0].min(initial=1) for w in (wx0, wx1)) >= 2.0 ** -13
+    def exact_sum(*weights) -> bool:
+        """Integers below 2^16 times weights of at least 2^-13 (and such a product rounded to float32) sum
+        exactly in float64: every bit lies between 2^16 and 2^-36, within 53 places, so no tie check is needed."""
+        return image.dtype in (np.uint8, np.uint16) and min(w[w > 0].min(initial=1) for w in weights) >= 2.0 ** -13
 
     # Every output column on an input column (an integer scale, e.g. 6000 -> 2000): fma(x0, 1, x1 * 0) == x0.
     columns_only = not wx1.any() and bool((wx0 == 1).all())
+    exact_x = exact_sum(wx0, wx1)
+    exact_y = columns_only and exact_sum(wy0, wy1)  # the rows are then still the input's integers
 
     # np.take copies a non-contiguous input (a border-cropped view) whole on every call: copy it once instead.
     image = np.ascontiguousarray(image)
@@ -220,11 +234,11 @@ def resize_bilinear(image: np.ndarray, out_hw: tuple[int, int], block: int = 32)
         if columns_only:
             return np.take(r, x0, axis=1).astype(np.float32, copy=False)
         right = np.multiply(np.take(r, x1, axis=1), wx1, dtype=np.float32)
-        return fma32(np.take(r, x0, axis=1), wx0, right, exact_sum=exact)
+        return fma32(np.take(r, x0, axis=1), wx0, right, exact_sum=exact_x)
 
     for start in range(0, out_hw[0], block):
         part = slice(start, start + block)
         bottom = rows(y1[part])
         bottom *= wy1[part]
-        out[part] = fma32(rows(y0[part]), wy0[part], bottom)
+        out[part] = fma32(rows(y0[part]), wy0[part], bottom, exact_sum=exact_y)
     return out

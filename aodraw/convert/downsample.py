@@ -15,7 +15,7 @@ import numpy as np
 
 from aodraw.convert.runner import Summary, run_jobs
 from aodraw.io import JPG_EXT, RAW_EXT, list_names, output_complete, read_jpg, read_pair, save_jpg, save_npy
-from aodraw.raw import RAW_SCALE, RawImage, border_crop, demosaic_x4, orient, resize_bilinear
+from aodraw.raw import RAW_SCALE, RawImage, border_offsets, demosaic_x4, orient, resize_bilinear
 from evaluators.results import remove_stale_temps
 
 
@@ -29,9 +29,10 @@ def downsample_raw(raw: RawImage, jpg_hw: tuple[int, int], orientation: int, sca
         rgb = orient(demosaic_x4(raw.mosaic, raw.cfa_pattern), orientation)
     else:
         rgb = demosaic_x4(np.ascontiguousarray(orient(raw.mosaic, orientation)), "RGGB")
-    rgb = border_crop(rgb, jpg_hw)
-    # resizing 4x the values then scaling by 1/4 is exact (a power of two), so this equals resizing the float image
-    small = resize_bilinear(rgb, (jpg_hw[0] // scale, jpg_hw[1] // scale))
+    # the border crop is the resized region (no copy); resizing 4x the values then scaling by 1/4 is exact (a
+    # power of two), so this equals resizing the float image
+    small = resize_bilinear(rgb, (jpg_hw[0] // scale, jpg_hw[1] // scale), origin=border_offsets(rgb.shape[:2], jpg_hw),
+                            size=jpg_hw)
     out = np.multiply(small.transpose(2, 0, 1), np.float32(0.25), order="C")  # one pass into the saved layout
     out /= RAW_SCALE
     return out

@@ -151,3 +151,18 @@ def test_uniform_colour_scale():
 def test_resize_integer_fast_path_equals_checked_path(h, w, oh, ow, seed):
     image = np.random.default_rng(seed).integers(0, 2 ** 16, (h, w, 3)).astype(np.uint16)
     np.testing.assert_array_equal(resize_bilinear(image, (oh, ow)), resize_bilinear(image.astype(np.float32), (oh, ow)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 60), st.integers(1, 12), st.integers(1, 40), st.integers(1, 4), st.integers(0, 3),
+       st.integers(0, 99))
+def test_column_sampling_exact_rows_and_crop_origin_equal_the_checked_path(h, ow, oh, k, border, seed):
+    # An integer column scale samples columns; integer rows then sum exactly (no tie check); the origin/size
+    # region equals resizing the cropped copy. The float32 input takes the general, tie-checked path.
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 2 ** 16, (h + 2 * border, k * ow + 2 * border, 3)).astype(np.uint16)
+    image[::3] = 2 ** 16 - 1
+    region = image[border:border + h, border:border + k * ow]
+    expected = resize_bilinear(region.astype(np.float32), (oh, ow))
+    got = resize_bilinear(image, (oh, ow), origin=(border, border), size=(h, k * ow))
+    np.testing.assert_array_equal(got.view(np.uint32), expected.view(np.uint32))

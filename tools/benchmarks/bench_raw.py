@@ -30,7 +30,7 @@ from aodraw.convert.bayer import BayerJob, convert_bayer  # noqa: E402
 from aodraw.convert.downsample import DownsampleJob, convert_downsample  # noqa: E402
 from aodraw.convert.slice import SliceJob, slice_annotations  # noqa: E402
 from aodraw.io import read_pair, save_npy  # noqa: E402
-from aodraw.raw import RAW_SCALE, border_crop, demosaic_x4, orient, read_raw, resize_bilinear  # noqa: E402
+from aodraw.raw import RAW_SCALE, border_offsets, demosaic_x4, orient, read_raw, resize_bilinear  # noqa: E402
 from aodraw.synthetic_raw import write_pair  # noqa: E402
 
 OFFICIAL = "official (reference figure measured here, not run)"
@@ -123,9 +123,9 @@ def run_all(tmp: Path, args) -> None:
         "demosaic": lambda: demosaic_x4(raw.mosaic),
     }
     rgb = demosaic_x4(raw.mosaic)
-    small = resize_bilinear(border_crop(rgb, jpg_hw), (jpg_hw[0] // 3, jpg_hw[1] // 3))
-    stages["resize"] = lambda: resize_bilinear(border_crop(rgb, jpg_hw), (jpg_hw[0] // 3, jpg_hw[1] // 3)) \
-        * np.float32(0.25) / RAW_SCALE
+    out_hw, origin = (jpg_hw[0] // 3, jpg_hw[1] // 3), border_offsets(rgb.shape[:2], jpg_hw)
+    small = resize_bilinear(rgb, out_hw, origin=origin, size=jpg_hw)
+    stages["resize"] = lambda: resize_bilinear(rgb, out_hw, origin=origin, size=jpg_hw) * np.float32(0.25) / RAW_SCALE
     stages["save"] = lambda: save_npy(tmp / "stage.npy", small)
     for stage, fn in stages.items():
         peer = OFFICIAL_STAGES.get(stage)
