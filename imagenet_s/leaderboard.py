@@ -9,11 +9,12 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from data_manifests.fetch import file_digest
 from evaluators.errors import BadInputError
 from evaluators.luss.masks import MaskFolder
 from evaluators.luss.metrics import METRIC_KEYS
 from evaluators.results import write_json
-from imagenet_s.submission import METHOD_FIELDS, Limits, file_sha256, score_submission
+from imagenet_s.submission import METHOD_FIELDS, Limits, score_submission
 
 BOARD_COLUMNS = ("rank", "method", "archive", "match", *METRIC_KEYS, "training_data", "training_scheme",
                  "networks", "link", "sha256", "status")
@@ -45,7 +46,7 @@ def leaderboard(directory: str | os.PathLike, gt_dir: str | os.PathLike, num_cla
     context = _ground_truth_key(gt_dir, num_classes, names, limits)
     rows = []
     for archive in archives:
-        digest = file_sha256(archive)
+        digest = file_digest(archive, "sha256")
         cached = cache / f"{digest}.json"
         entry = None
         if cached.is_file():

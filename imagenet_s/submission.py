@@ -8,7 +8,6 @@ any member is decompressed; each PNG's header is checked before its pixels are.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import zipfile
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from data_manifests.fetch import file_digest
 from evaluators.errors import BadInputError, warn
 from evaluators.luss import folders
 from evaluators.luss.masks import DEFAULT_MAX_PIXELS, MaskFolder, check_header, decode_mask
@@ -206,14 +206,6 @@ class SubmissionScore:
                 "num_images": self.result.num_images, **self.result.to_dict()}
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _missing_predictions(archive: Archive, wanted: list[str]) -> None:
     members = set(archive.masks)
     missing = [n for n in wanted if n not in members]
@@ -261,4 +253,4 @@ def score_submission(path: str | os.PathLike, gt_dir: str | os.PathLike, num_cla
                                           progress=progress)
     finally:
         preds.close()
-    return SubmissionScore(archive.path.name, file_sha256(archive.path), method, source, result)
+    return SubmissionScore(archive.path.name, file_digest(archive.path, "sha256"), method, source, result)
