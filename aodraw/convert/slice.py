@@ -14,11 +14,11 @@ from math import ceil
 from pathlib import Path
 
 import numpy as np
-import orjson
 
 from aodraw.convert.runner import Summary, run_jobs
 from aodraw.io import JPG_EXT, output_complete, read_jpg, read_pair, save_jpg, save_npy
 from aodraw.raw import border_crop, orient, pack
+from evaluators.detection.validate import load_ground_truth, read_json
 from evaluators.errors import BadInputError
 from evaluators.results import remove_stale_temps, write_json
 
@@ -171,14 +171,15 @@ def convert_slice(root: str | os.PathLike, ann: str | os.PathLike, target: str |
                   iof_thr: float = 0.4, img_rate_thr: float = 0.6, workers: int | None = None,
                   shard: tuple[int, int] | None = None, cfa_aware: bool = False) -> Summary:
     """Write the slices of every annotated image of ``ann`` and the slice annotation file ``save_ann``."""
+    load_ground_truth(ann)  # validates ids, boxes and categories with messages naming the culprit
+    gt, _ = read_json(ann, "ground truth")
     try:
-        gt = orjson.loads(Path(ann).read_bytes())
         ext = ".npy" if kind == "raw" else JPG_EXT
         sliced, windows = slice_annotations(gt, size, gap, iof_thr, img_rate_thr, ext)
     except BadInputError:
         raise
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise BadInputError(f"{ann}: not a COCO annotation file with image sizes and boxes ({exc})") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadInputError(f"{ann}: images need 'width' and 'height' to be sliced ({exc!r})") from None
     job = SliceJob(Path(root), Path(target), kind, size, windows, cfa_aware)
     summary = run_jobs(list(windows), job, workers, shard, desc=f"slice {kind}")
     write_json(save_ann, sliced, indent=False)
