@@ -114,8 +114,8 @@ def _evaluate(gt, dt, preset: Preset, backend: str, protocol: str, errors: bool)
     bucket_preset = replace(preset, area_ranges=preset.area_ranges[:1], max_dets=bucket_max_dets(preset))
     parts = [run_engine(problem, bucket_preset, backend, np.arange(K * lo, K * hi))
              for lo, hi in bucket_groups(problem)]
-    buckets = Accumulated(*(np.concatenate([getattr(p, f) for p in parts], axis=2 if f != "recall" else 1)
-                            for f in ("precision", "recall", "scores"))) if parts else None
+    buckets = Accumulated(np.concatenate([p.precision for p in parts], axis=2),
+                          np.concatenate([p.recall for p in parts], axis=1)) if parts else None
     tide = tide_errors(gt, dt, preset) if errors else None
     return summarize(problem, overall, buckets, preset, backend, protocol, tide)
 

@@ -1,7 +1,7 @@
 """Running a ``Problem`` through hotcoco (default, Rust) or pycocotools (reference).
 
-Both return pycocotools' accumulated arrays over the virtual category axis: precision and scores
-``[T, R, V, A, M]`` and recall ``[T, V, A, M]`` (-1 where a category has no ground truth).
+Both return pycocotools' accumulated arrays over the virtual category axis: precision ``[T, R, V, A, M]`` and
+recall ``[T, V, A, M]`` (-1 where a category has no ground truth).
 
 pycocotools records the matched ground-truth *id* per detection and treats id 0 as "unmatched", so
 a detection matched to a box with id 0 counts as a false positive (or is ignored when outside the
@@ -29,7 +29,6 @@ BACKENDS = ("hotcoco", "pycocotools")
 class Accumulated:
     precision: np.ndarray  # [T, R, V, A, M]
     recall: np.ndarray  # [T, V, A, M]
-    scores: np.ndarray  # [T, R, V, A, M]
 
 
 def run_engine(problem: Problem, preset: Preset, backend: str, vcats: np.ndarray) -> Accumulated:
@@ -39,7 +38,7 @@ def run_engine(problem: Problem, preset: Preset, backend: str, vcats: np.ndarray
     if len(distinct) < len(preset.area_ranges):
         acc = run_engine(problem, replace(preset, area_ranges=distinct), backend, vcats)
         at = [distinct.index(a) for a in preset.area_ranges]
-        return Accumulated(acc.precision[:, :, :, at], acc.recall[:, :, at], acc.scores[:, :, :, at])
+        return Accumulated(acc.precision[:, :, :, at], acc.recall[:, :, at])
     problem = subset(problem, vcats)
     if backend == "pycocotools":
         return _pycocotools(problem, preset, vcats)
@@ -56,7 +55,6 @@ def run_engine(problem: Problem, preset: Preset, backend: str, vcats: np.ndarray
         at = np.searchsorted(vcats, quirky)
         for j, a in enumerate(areas):
             acc.precision[:, :, at, a] = sub.precision[:, :, :, j]
-            acc.scores[:, :, at, a] = sub.scores[:, :, :, j]
             acc.recall[:, at, a] = sub.recall[:, :, j]
     return acc
 
@@ -91,7 +89,7 @@ def _hotcoco(problem: Problem, preset: Preset, vcats: np.ndarray) -> Accumulated
         warnings.simplefilter("ignore")
         ev.accumulate()
     e = ev.eval
-    return Accumulated(np.array(e["precision"]), np.array(e["recall"]), np.array(e["scores"]))
+    return Accumulated(np.array(e["precision"]), np.array(e["recall"]))
 
 
 def subset(problem: Problem, vcats: np.ndarray) -> Problem:
@@ -140,7 +138,7 @@ def _pycocotools(problem: Problem, preset: Preset, vcats: np.ndarray) -> Accumul
         _unmatch_id0(ev, np.flatnonzero(problem.id0_gt) + 1, set(problem.gt_image[problem.id0_gt].tolist()))
         ev.accumulate()
     e = ev.eval
-    return Accumulated(e["precision"], e["recall"], e["scores"])
+    return Accumulated(e["precision"], e["recall"])
 
 
 def _unmatch_id0(ev, id0_ids: np.ndarray, id0_images: set) -> None:

@@ -43,10 +43,6 @@ class Preset:
             changes["iou_thrs"] = tuple(float(t) for t in iou_thrs)
         return replace(self, **changes)
 
-    @property
-    def rec_thrs(self) -> np.ndarray:
-        return np.linspace(0.0, 1.0, 101)
-
 
 PRESETS = {
     "coco": Preset("coco"),
