@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from aodraw.download import FOLDERS, download_annotations, instructions
+from aodraw.recipes_cli import recipes
 from data_manifests.options import download_options
 from evaluators.detection import PRESETS, evaluate_detections
 from evaluators.detection.engines import BACKENDS
@@ -19,6 +20,9 @@ from evaluators.shards import parse_shard
 @click.group(cls=ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """AODRaw: RAW object detection in diverse conditions -- evaluation, data tools, recipes."""
+
+
+main.add_command(recipes)
 
 
 @main.command()

@@ -1,0 +1,7 @@
+# Cascade R-CNN ResNet-50, 1x schedule, 1/3 downsampled images.
+# Input: sRGB (ImageNet-pretrained backbone).
+# Published AP (AODRaw paper, test set): 25.6.
+_base_ = [
+    './_base_/models/cascade-rcnn_r50_fpn.py', './_base_/datasets/aodraw_srgb.py',
+    './_base_/schedules/sgd_1x.py', './_base_/default_runtime.py'
+]

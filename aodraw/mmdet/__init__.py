@@ -1,0 +1,14 @@
+"""AODRaw as a plug-in for stock MMDetection 3.x: ``custom_imports=dict(imports=['aodraw.mmdet'])`` registers
+``AODRawDataset``, ``LoadAODRawImageFromFile``, ``AODRawMetric``, ``AODRawConvNeXt`` and ``AODRawRunner`` (RF-Next)
+into MMDetection's registries."""
+from aodraw.mmdet.checkpoints import allow_mmengine_checkpoints
+from aodraw.mmdet.convnext import AODRawConvNeXt
+from aodraw.mmdet.dataset import AODRawDataset
+from aodraw.mmdet.metric import AODRawMetric
+from aodraw.mmdet.rfnext import AODRawRunner
+from aodraw.mmdet.transforms import LoadAODRawImageFromFile
+
+allow_mmengine_checkpoints()
+
+__all__ = ["AODRawConvNeXt", "AODRawDataset", "AODRawMetric", "AODRawRunner", "LoadAODRawImageFromFile",
+           "allow_mmengine_checkpoints"]

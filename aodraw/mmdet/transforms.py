@@ -1,0 +1,56 @@
+"""Loading stored AODRaw RAW arrays into an MMDetection pipeline (sRGB JPGs use the stock ``LoadImageFromFile``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmdet.registry import TRANSFORMS
+
+from aodraw.detector_input import DEFAULT_GAMMA, render_raw
+from evaluators.errors import BadInputError
+
+
+@TRANSFORMS.register_module()
+class LoadAODRawImageFromFile(BaseTransform):
+    """Load ``img_path`` as the detector's float32 H x W x 3 image.
+
+    Reads a downsampled RAW ``.npy`` (3 x H x W, [0, 255]) or a packed Bayer slice (4 x h x w, raw values,
+    demosaiced back to 2h x 2w); the annotation's file name may keep its ``.JPG`` suffix (``suffix`` replaces it).
+
+    Args:
+        gamma: the loader's gamma on the [0, 255] scale (upstream 1/2.2); ``None`` for linear input.
+        normalise_slices: rescale slices to [0, 255] before the gamma. Upstream does not (a quirk: slice
+            inputs reach values far above 255); the default reproduces it.
+        to_bgr: channel order BGR as upstream (the data preprocessor turns it into RGB).
+        suffix: file suffix of the stored arrays.
+    """
+
+    def __init__(self, gamma: float | None = DEFAULT_GAMMA, normalise_slices: bool = False, to_bgr: bool = True,
+                 suffix: str = ".npy"):
+        self.gamma = gamma
+        self.normalise_slices = normalise_slices
+        self.to_bgr = to_bgr
+        self.suffix = suffix
+
+    def transform(self, results: dict) -> dict:
+        path = Path(results["img_path"])
+        if path.suffix != self.suffix:
+            path = path.with_suffix(self.suffix)
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise BadInputError(f"{path}: cannot read the RAW array ({exc})") from None
+        try:
+            img = render_raw(array, self.gamma, self.normalise_slices, self.to_bgr)
+        except BadInputError as exc:
+            raise BadInputError(f"{path}: {exc}") from None
+        results["img_path"] = str(path)
+        results["img"] = img
+        results["img_shape"] = img.shape[:2]
+        results["ori_shape"] = img.shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(gamma={self.gamma}, normalise_slices={self.normalise_slices}, "
+                f"to_bgr={self.to_bgr}, suffix={self.suffix!r})")

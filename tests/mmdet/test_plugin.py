@@ -1,0 +1,156 @@
+"""The MMDetection plug-in pieces on the tiny dataset: dataset, RAW loader, metric, ConvNeXt, checkpoints."""
+import json
+
+import numpy as np
+import pytest
+
+from aodraw.detector_input import render_raw
+
+from .conftest import CLASSES, require_mmdet
+
+
+@pytest.fixture(autouse=True)
+def _mmdet():
+    require_mmdet()
+    from mmengine.registry import init_default_scope
+
+    import aodraw.mmdet  # noqa: F401
+
+    init_default_scope("mmdet")
+
+
+def _dataset(data, ann_key="ann", prefix="images_downsampled_raw/", pipeline=()):
+    from mmdet.registry import DATASETS
+
+    return DATASETS.build(dict(type="AODRawDataset", data_root=str(data["root"]), ann_file=str(data[ann_key]),
+                               data_prefix=dict(img=prefix), pipeline=list(pipeline), test_mode=True))
+
+
+def test_dataset_reads_classes_ignore_regions_and_tags(tiny_data):
+    dataset = _dataset(tiny_data)
+    assert dataset.metainfo["classes"] == tuple(CLASSES)  # "ignore" is not a class
+    assert len(dataset.metainfo["palette"]) == len(CLASSES)
+    ann = json.loads(tiny_data["ann"].read_text())
+    info = dataset.get_data_info(1)
+    assert info["tag"] == ann["images"][1]["tag"] == ["low_light"]
+    ignored = [i for i in info["instances"] if i["ignore_flag"]]
+    assert ignored == [{"bbox": [0, 0, 8, 8], "bbox_label": -1, "ignore_flag": 1}]
+    regular = [a for a in ann["annotations"] if a["image_id"] == 1 and a["category_id"] != 62]
+    assert sorted(i["bbox_label"] for i in info["instances"] if not i["ignore_flag"]) == sorted(
+        a["category_id"] for a in regular)
+    assert info["img_path"].endswith("images_downsampled_raw/00000001.JPG")
+
+
+def test_dataset_takes_crowd_boxes_as_ignored_and_works_on_slices(tiny_data, tmp_path):
+    ann = json.loads(tiny_data["ann"].read_text())
+    ann["annotations"][0]["iscrowd"] = 1
+    ann["categories"] = list(reversed(ann["categories"]))  # classes follow ids, not file order
+    path = tmp_path / "crowd.json"
+    path.write_text(json.dumps(ann))
+    dataset = _dataset({"root": tiny_data["root"], "ann": path})
+    assert dataset.metainfo["classes"] == tuple(CLASSES)
+    first = dataset.get_data_info(0)["instances"][0]
+    assert first["ignore_flag"] == 1 and first["bbox_label"] == ann["annotations"][0]["category_id"]
+    slices = _dataset(tiny_data, "slice_ann", "images_slice_raw/")
+    assert len(slices) == 8 and slices.get_data_info(0)["img_path"].endswith("00000000__64__0___0.JPG")
+
+
+def test_raw_loader_renders_downsampled_and_slice_arrays(tiny_data):
+    from mmdet.registry import TRANSFORMS
+
+    loader = TRANSFORMS.build(dict(type="LoadAODRawImageFromFile"))
+    path = tiny_data["root"] / "images_downsampled_raw" / "00000002.JPG"
+    out = loader({"img_path": str(path)})
+    array = np.load(path.with_suffix(".npy"))
+    assert out["img"].dtype == np.float32 and out["img"].shape == (64, 96, 3) and out["ori_shape"] == (64, 96)
+    np.testing.assert_array_equal(out["img"], render_raw(array))
+    np.testing.assert_allclose(out["img"][..., 0], 255 * (array[2] / 255) ** (1 / 2.2), rtol=1e-5)  # B first
+
+    slice_path = tiny_data["root"] / "images_slice_raw" / "00000002__64__0___0.JPG"
+    quirk = loader({"img_path": str(slice_path)})["img"]
+    fixed = TRANSFORMS.build(dict(type="LoadAODRawImageFromFile", normalise_slices=True))(
+        {"img_path": str(slice_path)})["img"]
+    assert quirk.shape == fixed.shape == (64, 64, 3)
+    assert quirk.max() > 300 and fixed.max() <= 255.001  # upstream's unnormalised slices vs the fix
+
+
+def test_raw_loader_names_a_bad_file(tmp_path):
+    from mmdet.registry import TRANSFORMS
+
+    from evaluators.errors import BadInputError
+
+    np.save(tmp_path / "bad.npy", np.zeros((2, 4, 4), np.float32))
+    with pytest.raises(BadInputError, match="bad.npy"):
+        TRANSFORMS.build(dict(type="LoadAODRawImageFromFile"))({"img_path": str(tmp_path / "bad.JPG")})
+
+
+def _samples(ann, shift=0.0, drop_image=None):
+    import torch
+
+    samples = []
+    for image in ann["images"]:
+        boxes = [a for a in ann["annotations"] if a["image_id"] == image["id"] and a["category_id"] != 62]
+        if image["id"] == drop_image:
+            boxes = []
+        xyxy = torch.tensor([[x + shift, y, x + w + shift, y + h] for x, y, w, h in (a["bbox"] for a in boxes)],
+                            dtype=torch.float32).reshape(-1, 4)
+        samples.append({"img_id": image["id"], "pred_instances": {
+            "bboxes": xyxy, "scores": torch.full((len(boxes),), 0.9),
+            "labels": torch.tensor([a["category_id"] for a in boxes], dtype=torch.int64)}})
+    return samples
+
+
+def test_metric_scores_through_the_evaluator(tiny_data, tmp_path):
+    from mmdet.registry import METRICS
+
+    from evaluators.detection import evaluate_detections
+
+    ann = json.loads(tiny_data["ann"].read_text())
+    metric = METRICS.build(dict(type="AODRawMetric", ann_file=str(tiny_data["ann"]),
+                                outfile_prefix=str(tmp_path / "run")))
+    metric.dataset_meta = {"classes": tuple(CLASSES)}
+    metric.process({}, _samples(ann, drop_image=2))
+    out = metric.evaluate(size=len(ann["images"]))
+    written = json.loads((tmp_path / "run.bbox.json").read_text())
+    reference = evaluate_detections(tiny_data["ann"], written, preset="aodraw")
+    assert out["aodraw/AP"] == pytest.approx(reference.metrics["AP"]) and 0.5 < out["aodraw/AP"] < 1.0
+    assert out["aodraw/AP_fog"] == pytest.approx(reference.conditions["fog"]["AP"])  # image 2 is the fog image
+    assert out["aodraw/AP_low_light"] == 1.0 and out["aodraw/AP_fog"] < 1.0
+    saved = json.loads((tmp_path / "run.eval.json").read_text())
+    assert saved["preset"] == "aodraw" and saved["metrics"]["AP"] == pytest.approx(out["aodraw/AP"])
+
+
+def test_metric_format_only_writes_a_submission(tiny_data, tmp_path):
+    from mmdet.registry import METRICS
+
+    ann = json.loads(tiny_data["ann"].read_text())
+    metric = METRICS.build(dict(type="AODRawMetric", ann_file=str(tiny_data["ann"]), format_only=True,
+                                outfile_prefix=str(tmp_path / "sub")))
+    metric.dataset_meta = {"classes": tuple(CLASSES)}
+    metric.process({}, _samples(ann, shift=1.5))
+    assert metric.evaluate(size=len(ann["images"])) == {}
+    results = json.loads((tmp_path / "sub.bbox.json").read_text())
+    first = [a for a in ann["annotations"] if a["category_id"] != 62][0]
+    assert results[0]["bbox"] == pytest.approx([first["bbox"][0] + 1.5, *first["bbox"][1:]])
+    assert {r["category_id"] for r in results} <= {0, 1, 2}
+    with pytest.raises(ValueError, match="outfile_prefix"):
+        METRICS.build(dict(type="AODRawMetric", ann_file=str(tiny_data["ann"]), format_only=True))
+
+
+def test_convnext_has_mmpretrain_parameter_names_and_strides():
+    import torch
+    from mmdet.registry import MODELS
+
+    net = MODELS.build(dict(type="AODRawConvNeXt", arch="tiny", out_indices=[0, 1, 2, 3], init_cfg=None))
+    shapes = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    assert shapes["downsample_layers.0.0.weight"] == (96, 3, 4, 4)
+    assert shapes["downsample_layers.1.0.weight"] == (96,) and shapes["downsample_layers.1.1.weight"] == (192, 96, 2, 2)
+    assert shapes["stages.2.8.depthwise_conv.weight"] == (384, 1, 7, 7)
+    assert shapes["stages.2.8.pointwise_conv1.weight"] == (1536, 384)
+    assert shapes["stages.3.2.gamma"] == (768,) and shapes["norm3.weight"] == (768,)
+    assert "stages.2.9.norm.weight" not in shapes and len(shapes) == 16 + 18 * 9 + 8  # tiny: 3+3+9+3 blocks
+    feats = net.eval()(torch.zeros(1, 3, 64, 96))
+    assert [tuple(f.shape) for f in feats] == [(1, 96, 16, 24), (1, 192, 8, 12), (1, 384, 4, 6), (1, 768, 2, 3)]
+    frozen = MODELS.build(dict(type="AODRawConvNeXt", frozen_stages=1, init_cfg=None))
+    assert not any(p.requires_grad for p in frozen.stages[0].parameters())
+    assert all(p.requires_grad for p in frozen.stages[1].parameters())

@@ -1,0 +1,105 @@
+"""The shipped recipes: the list contract, the published AP table, and every config building its model."""
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from aodraw.cli import main
+from aodraw.recipes import RECIPES, find_recipe
+
+from .conftest import require_mmdet
+
+KEYS = {"name", "config", "detector", "backbone", "input", "data", "published_AP"}
+
+
+def test_list_json_contract():
+    result = CliRunner().invoke(main, ["recipes", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.output)
+    assert len(entries) == len(RECIPES) == 38
+    for entry in entries:
+        assert KEYS <= set(entry)
+        assert entry["input"] in ("srgb", "raw", "raw-pretraining") and entry["data"] in ("downsample", "slice")
+        assert entry["config"].endswith(f"{entry['name']}.py")
+    published = [e for e in entries if e["published_AP"] is not None]
+    assert len(published) == 24
+    assert len({e["name"] for e in entries}) == len(entries)
+
+
+@pytest.mark.parametrize("name, ap", [
+    ("faster-rcnn_r50_fpn_1x_aodraw-srgb", 23.3), ("deformable-detr_r50_1x_aodraw-srgb", 16.6),
+    ("gfl_swin-t_fpn_1x_aodraw-raw", 29.9), ("cascade-rcnn_convnext-t_fpn_1x_aodraw-raw-pretraining", 34.8),
+    ("cascade-rcnn_convnext-t_fpn_1x_aodraw-slice-raw-pretraining", 30.7),
+    ("cascade-rcnn_swin-t_fpn_1x_aodraw-slice-raw", 29.2), ("faster-rcnn_swin-t_fpn_1x_aodraw-raw", None),
+    ("faster-rcnn_convnext-t_fpn_1x_aodraw-raw-pretraining", None), ("gfl_r18_fpn_1x_aodraw-raw", None),
+])
+def test_published_ap_table(name, ap):
+    assert find_recipe(name).published_AP == ap
+
+
+def test_list_table_prints_every_recipe():
+    result = CliRunner().invoke(main, ["recipes", "list"])
+    assert result.exit_code == 0
+    assert all(r.name in result.output for r in RECIPES)
+    assert "34.8" in result.output
+
+
+def _cfg(name):
+    from mmengine.config import Config
+
+    return Config.fromfile(str(find_recipe(name).config))
+
+
+def _train_set(cfg):
+    dataset = cfg.train_dataloader.dataset
+    return dataset.dataset if "dataset" in dataset else dataset
+
+
+def test_recipe_settings_follow_the_spec():
+    require_mmdet()
+    srgb = _cfg("cascade-rcnn_r50_fpn_1x_aodraw-srgb")
+    assert srgb.optim_wrapper.optimizer.type == "SGD" and srgb.optim_wrapper.optimizer.lr == 0.02
+    assert srgb.train_cfg.max_epochs == 12 and srgb.param_scheduler[1].milestones == [8, 11]
+    assert srgb.model.data_preprocessor.mean == [123.675, 116.28, 103.53]
+    assert srgb.model.data_preprocessor.bgr_to_rgb and srgb.model.data_preprocessor.pad_size_divisor == 32
+    assert srgb.train_dataloader.dataset.times == 4 and srgb.train_dataloader.batch_size == 2
+    resize = [t for t in _train_set(srgb).pipeline if t.type == "RandomResize"][0]
+    assert resize.scale == [(2048, 800), (2048, 1024)] and resize.keep_ratio
+    assert [t for t in srgb.test_dataloader.dataset.pipeline if t.type == "Resize"][0].scale == (2048, 1024)
+    assert _cfg("retinanet_r50_fpn_1x_aodraw-srgb").optim_wrapper.optimizer.lr == 0.01
+    assert srgb.model.roi_head.bbox_head[2].num_classes == 61
+
+    raw = _cfg("cascade-rcnn_convnext-t_fpn_1x_aodraw-raw")
+    loader = _train_set(raw).pipeline[0]
+    assert loader.type == "LoadAODRawImageFromFile" and abs(loader.gamma - 1 / 2.2) < 1e-12
+    assert not loader.normalise_slices and _train_set(raw).data_prefix.img == "images_downsampled_raw/"
+    assert raw.test_dataloader.dataset.pipeline[0].type == "LoadAODRawImageFromFile"
+    assert raw.optim_wrapper.type == "AmpOptimWrapper" and raw.optim_wrapper.optimizer.lr == 0.0002
+    assert raw.optim_wrapper.paramwise_cfg.decay_rate == 0.75
+    assert raw.model.backbone.type == "AODRawConvNeXt"
+    swin = _cfg("gfl_swin-t_fpn_1x_aodraw-srgb")
+    assert swin.optim_wrapper.optimizer.lr == 0.0001 and swin.optim_wrapper.optimizer.weight_decay == 0.05
+
+    sliced = _cfg("cascade-rcnn_swin-t_fpn_1x_aodraw-slice-raw")
+    assert sliced.train_dataloader.dataset.times == 1
+    assert _train_set(sliced).data_prefix.img == "images_slice_raw/"
+    assert _train_set(sliced).ann_file.endswith("train_annotations_slice_1280_300.json")
+    assert sliced.test_evaluator.preset == "aodraw-slice"
+    assert sliced.test_evaluator.ann_file.endswith("test_annotations_slice_1280_300.json")
+    assert _cfg("cascade-rcnn_swin-t_fpn_1x_aodraw-raw").test_evaluator.preset == "aodraw"
+
+    pretrained = _cfg("cascade-rcnn_swin-t_fpn_1x_aodraw-raw-pretraining")
+    assert pretrained.model.backbone.init_cfg.checkpoint != raw.model.backbone.init_cfg.checkpoint
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda r: r.name)
+def test_every_shipped_config_builds_its_model(recipe):
+    require_mmdet()
+    from aodraw.mmdet.launch import build_detector
+
+    model = build_detector(str(recipe.config))
+    n = sum(p.numel() for p in model.parameters())
+    expected = {"ResNet-18": (10e6, 60e6), "ResNet-50": (20e6, 80e6), "Swin-T": (30e6, 90e6),
+                "ConvNeXt-T": (30e6, 90e6)}[recipe.backbone]
+    assert expected[0] < n < expected[1], n
+    assert getattr(model, "bbox_head", None) is not None or getattr(model, "roi_head", None) is not None

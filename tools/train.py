@@ -1,0 +1,38 @@
+"""Train a detector from a config or a shipped AODRaw recipe (MMDetection's ``tools/train.py`` habits).
+
+    python tools/train.py cascade-rcnn_convnext-t_fpn_1x_aodraw-raw --cfg-options data_root=...
+    bash tools/dist_train.sh CONFIG 8
+"""
+import argparse
+
+from aodraw.mmdet.launch import DictAction, build_runner, load_config
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description="Train a detector")
+    parser.add_argument("config", help="config file, or the name of a shipped recipe")
+    parser.add_argument("--work-dir", help="where logs and checkpoints go (default ./work_dirs/CONFIG_NAME)")
+    parser.add_argument("--amp", action="store_true", help="automatic mixed precision")
+    parser.add_argument("--auto-scale-lr", action="store_true", help="scale the lr to the actual total batch size")
+    parser.add_argument("--resume", nargs="?", type=str, const="auto",
+                        help="resume from this checkpoint, or from the latest one in the work dir")
+    parser.add_argument("--cfg-options", nargs="+", action=DictAction, help="override config keys: key=value")
+    parser.add_argument("--launcher", choices=["none", "pytorch", "slurm", "mpi"], default="none")
+    parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    cfg = load_config(args.config, args.work_dir, args.cfg_options, args.launcher, args.amp)
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr.enable = True
+    if args.resume == "auto":
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume:
+        cfg.resume, cfg.load_from = True, args.resume
+    build_runner(cfg).train()
+
+
+if __name__ == "__main__":
+    main()
