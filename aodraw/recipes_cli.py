@@ -35,9 +35,12 @@ def list_cmd(as_json):
 def check_cmd(as_json):
     """Load every shipped config and build its model without weights; one line each."""
     try:
+        from mmengine.logging import MMLogger
+
         from aodraw.mmdet.launch import build_detector
     except ImportError as exc:
         raise ToolkitError(f"the train extra is needed ({exc}); pip install 'rawseg-bench[train]'") from None
+    MMLogger.get_instance("aodraw-recipes-check", log_level="ERROR")  # the current logger: no init chatter
     report = []
     for recipe in RECIPES:
         start = time.perf_counter()
@@ -52,7 +55,7 @@ def check_cmd(as_json):
         report.append(entry)
         if not as_json:
             status = f"ok    {entry['params'] / 1e6:6.1f} M params" if entry["ok"] else f"FAIL  {entry['error']}"
-            click.echo(f"{recipe.name:58s} {status}  ({entry['seconds']:.1f} s)")
+            click.echo(f"{recipe.name:60s} {status}  ({entry['seconds']:.1f} s)")
     if as_json:
         click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
     failed = [e["name"] for e in report if not e["ok"]]

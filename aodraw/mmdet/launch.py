@@ -72,5 +72,5 @@ def build_detector(config: str, device: str = "cpu"):
     model = MODELS.build(cfg.model)
     hook_cfg = rfsearch_hook_cfg(cfg)
     if hook_cfg is not None and hook_cfg.get("mode") == "search":
-        apply_rfsearch(model, hook_cfg)
+        apply_rfsearch(model, {**hook_cfg, "verbose": False})
     return model.to(device)

@@ -3,10 +3,9 @@ import json
 
 import numpy as np
 import pytest
+from mmdet_data import CLASSES, require_mmdet
 
 from aodraw.detector_input import render_raw
-
-from .conftest import CLASSES, require_mmdet
 
 
 @pytest.fixture(autouse=True)

@@ -3,11 +3,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from mmdet_data import require_mmdet
 
 from aodraw.cli import main
 from aodraw.recipes import RECIPES, find_recipe
-
-from .conftest import require_mmdet
 
 KEYS = {"name", "config", "detector", "backbone", "input", "data", "published_AP"}
 

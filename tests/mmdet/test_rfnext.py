@@ -3,10 +3,9 @@ single-branch mode (which mmcv's hook alone cannot do without DDP)."""
 import json
 
 import pytest
+from mmdet_data import require_mmdet, tiny_config
 
 from aodraw.mmdet.rfnext import normalise_structure
-
-from .conftest import require_mmdet, tiny_config
 
 SEARCH = "cascade-rcnn_r50-rfnext-search_fpn_1x_aodraw-srgb"
 FIXED = "cascade-rcnn_r50-rfnext-fixed_fpn_1x_aodraw-srgb"

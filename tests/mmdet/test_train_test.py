@@ -6,8 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from .conftest import require_mmdet, tiny_config
+from mmdet_data import require_mmdet, tiny_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

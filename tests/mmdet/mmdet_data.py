@@ -1,0 +1,138 @@
+"""Helpers of the MMDetection tests: a tiny AODRaw-style dataset on disk (downsampled RAW npy, packed Bayer
+slices, sRGB JPGs, annotation files with condition tags and ignore regions) and tiny configs derived from the
+shipped recipes."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_mmdet():
+    """Import MMDetection with compiled mmcv ops; in CI a missing piece fails instead of skipping."""
+    try:
+        import mmcv.ops  # noqa: F401
+        import mmdet  # noqa: F401
+        from mmcv.ops import nms  # noqa: F401
+    except ImportError as exc:
+        if CI:
+            raise
+        pytest.skip(f"the train extra is not installed ({exc}); `make test` installs it")
+
+
+CLASSES = ["person", "car", "dog"]
+COLOURS = [(250, 40, 40), (40, 250, 40), (40, 40, 250)]  # RGB of each class's boxes
+TAGS = [["normal_light"], ["low_light"], ["fog"], ["low_light", "rain"]]
+SIZE = (64, 96)  # downsampled image H, W
+
+
+def _scene(rng, n_boxes: int, height: int, width: int):
+    rgb = np.full((height, width, 3), 60, np.uint8) + rng.integers(0, 20, (height, width, 3)).astype(np.uint8)
+    boxes = []
+    for _ in range(n_boxes):
+        cls = int(rng.integers(0, len(CLASSES)))
+        w, h = int(rng.integers(14, 30)), int(rng.integers(14, 30))
+        x, y = int(rng.integers(0, width - w)), int(rng.integers(0, height - h))
+        rgb[y:y + h, x:x + w] = COLOURS[cls]
+        boxes.append((cls, [x, y, w, h]))
+    return rgb, boxes
+
+
+def write_dataset(root, n_images: int = 8, seed: int = 0) -> dict:
+    """Write the folders of the official layout under ``root`` and return their paths."""
+    import cv2
+
+    from aodraw.raw import RAW_SCALE, pack
+
+    rng = np.random.default_rng(seed)
+    folders = {k: root / k for k in ("images_downsampled_srgb", "images_downsampled_raw", "images_slice_raw",
+                                     "annotations")}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    categories = [{"id": i, "name": n} for i, n in enumerate(CLASSES)] + [{"id": 62, "name": "ignore"}]
+    images, anns, slice_images, slice_anns = [], [], [], []
+    for i in range(n_images):
+        name = f"{i:08d}"
+        rgb, boxes = _scene(rng, 3, *SIZE)
+        cv2.imwrite(str(folders["images_downsampled_srgb"] / f"{name}.JPG"), rgb[..., ::-1])
+        np.save(folders["images_downsampled_raw"] / f"{name}.npy", rgb.transpose(2, 0, 1).astype(np.float32))
+        images.append({"id": i, "file_name": f"{name}.JPG", "height": SIZE[0], "width": SIZE[1],
+                       "tag": TAGS[i % len(TAGS)]})
+        for cls, box in boxes:
+            anns.append({"id": len(anns) + 1, "image_id": i, "category_id": cls, "bbox": box,
+                         "area": box[2] * box[3], "iscrowd": 0, "ignore": 0})
+        if i % 2:  # an ignore region
+            anns.append({"id": len(anns) + 1, "image_id": i, "category_id": 62, "bbox": [0, 0, 8, 8],
+                         "area": 64, "iscrowd": 1, "ignore": 1})
+        # one 64 x 64 slice per image: a packed RGGB mosaic of raw values (float32 4 x 32 x 32)
+        window = rgb[:, :64].astype(np.float32) * RAW_SCALE
+        mosaic = np.zeros((64, 64), np.float32)
+        mosaic[0::2, 0::2] = window[0::2, 0::2, 0]
+        mosaic[0::2, 1::2] = window[0::2, 1::2, 1]
+        mosaic[1::2, 0::2] = window[1::2, 0::2, 1]
+        mosaic[1::2, 1::2] = window[1::2, 1::2, 2]
+        slice_name = f"{name}__64__0___0"
+        np.save(folders["images_slice_raw"] / f"{slice_name}.npy", pack(np.rint(mosaic)).astype(np.float32))
+        slice_images.append({"id": i, "file_name": f"{slice_name}.JPG", "height": 64, "width": 64,
+                             "ori_id": i, "x_start": 0, "y_start": 0, "slice_id": slice_name,
+                             "tag": TAGS[i % len(TAGS)]})
+        for cls, (x, y, w, h) in boxes:
+            if x + w <= 64:
+                slice_anns.append({"id": len(slice_anns) + 1, "image_id": i, "category_id": cls,
+                                   "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0, "ignore": 0})
+    ann = {"images": images, "annotations": anns, "categories": categories}
+    slices = {"images": slice_images, "annotations": slice_anns, "categories": categories}
+    paths = {"root": root, "ann": folders["annotations"] / "annotations_downsample.json",
+             "slice_ann": folders["annotations"] / "annotations_slice.json"}
+    paths["ann"].write_text(json.dumps(ann))
+    paths["slice_ann"].write_text(json.dumps(slices))
+    return paths
+
+
+def _pipelines(cfg):
+    train = cfg.train_dataloader.dataset
+    train = train.dataset if "dataset" in train else train
+    return [train.pipeline, cfg.val_dataloader.dataset.pipeline, cfg.test_dataloader.dataset.pipeline]
+
+
+def tiny_config(tmp_path, recipe: str, data: dict, slices: bool = False, **overrides) -> str:
+    """The shipped ``recipe`` shrunk to the tiny dataset (ResNet-18 with 16 base channels, ~96 px inputs), written
+    as a config file."""
+    from mmengine.config import Config
+
+    from aodraw.recipes import find_recipe
+
+    cfg = Config.fromfile(str(find_recipe(recipe).config))
+    ann = str(data["slice_ann"] if slices else data["ann"])
+    root = str(data["root"]) + "/"
+    cfg.merge_from_dict({
+        "model.backbone.depth": 18, "model.backbone.base_channels": 16, "model.backbone.init_cfg": None,
+        "model.neck.in_channels": [16, 32, 64, 128], "model.neck.out_channels": 32,
+        "train_dataloader.batch_size": 2, "train_dataloader.num_workers": 0,
+        "train_dataloader.persistent_workers": False, "val_dataloader.num_workers": 0,
+        "val_dataloader.persistent_workers": False, "val_dataloader.batch_size": 2,
+        "train_cfg.max_epochs": 2, "train_cfg.val_interval": 2,
+        "default_hooks.logger.interval": 1, "val_evaluator.ann_file": ann, "test_evaluator.ann_file": ann,
+        **overrides})
+    train = cfg.train_dataloader.dataset
+    if "times" in train:
+        train.times = 1
+        train = train.dataset
+    train.update(data_root=root, ann_file=ann, filter_cfg=dict(filter_empty_gt=True, min_size=0))
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        loader.dataset.update(data_root=root, ann_file=ann)
+        loader.update(num_workers=0, persistent_workers=False, batch_size=2)
+    cfg.param_scheduler = [dict(type="ConstantLR", factor=1.0, by_epoch=False, begin=0, end=1)]
+    for pipeline in _pipelines(cfg):
+        for step in pipeline:
+            if step.type == "RandomResize":
+                step.scale = [(96, 56), (96, 64)]
+            elif step.type == "Resize":
+                step.scale = (96, 64)
+    path = tmp_path / f"tiny_{recipe}.py"
+    cfg.dump(str(path))
+    return str(path)
