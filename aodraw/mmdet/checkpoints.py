@@ -1,24 +1,37 @@
-"""Loading MMEngine checkpoints under torch's ``weights_only`` default (torch >= 2.6).
+"""MMEngine checkpoints that load under torch's ``weights_only`` default (torch >= 2.6).
 
-A checkpoint saved by MMEngine's ``Runner`` holds, besides tensors, the message hub's ``HistoryBuffer`` objects
-and the NumPy arrays and scalars they keep; ``torch.load(weights_only=True)`` refuses those globals. They are
-plain data containers, so they are allow-listed once (no arbitrary code is unpickled).
+A ``Runner`` checkpoint holds, besides tensors, the message hub's ``HistoryBuffer`` objects with their NumPy arrays
+and scalars. Two things stop ``torch.load(weights_only=True)``: those globals are not allow-listed, and MMEngine
+pickles each buffer's statistics methods as ``getattr(HistoryBuffer, 'min')`` -- allow-listing ``getattr`` would
+defeat the safe loader. So buffers are pickled as plain constructor arguments (a copyreg reducer: the methods are
+class-level and come back with the class), and the data-only globals are allow-listed. Checkpoints written by any
+run that imports ``aodraw.mmdet`` then load with the safe default, including ``--resume``.
 """
 from __future__ import annotations
+
+import _codecs
+import copyreg
 
 import numpy as np
 
 
 def _numpy_globals() -> list:
-    dtypes = [type(np.dtype(t)) for t in (np.float64, np.float32, np.int64, np.int32, np.bool_)]
+    dtypes = [type(np.dtype(t)) for t in (np.float64, np.float32, np.float16, np.int64, np.int32, np.bool_)]
     core = getattr(np, "_core", None) or np.core
-    return [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray, np.dtype, *dtypes]
+    return [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray, np.dtype, _codecs.encode, *dtypes]
+
+
+def _reduce_history_buffer(buffer):
+    log, count = buffer.data
+    return type(buffer), (log, count, buffer.max_length)
 
 
 def allow_mmengine_checkpoints() -> None:
-    """Allow-list the globals of MMEngine checkpoints for ``torch.load(weights_only=True)``."""
+    """Pickle ``HistoryBuffer`` without function references, and allow-list the data-only globals of MMEngine
+    checkpoints for ``torch.load(weights_only=True)``."""
     import torch
     from mmengine.logging import HistoryBuffer
 
+    copyreg.pickle(HistoryBuffer, _reduce_history_buffer)
     if hasattr(torch.serialization, "add_safe_globals"):
         torch.serialization.add_safe_globals([HistoryBuffer, *_numpy_globals()])

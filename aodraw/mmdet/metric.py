@@ -80,6 +80,10 @@ class AODRawMetric(BaseMetric):
     def compute_metrics(self, results: list) -> dict:
         logger = MMLogger.get_current_instance()
         cat_ids = self.category_ids()
+        top = max((int(labels.max()) for *_, labels in results if len(labels)), default=-1)
+        if top >= len(cat_ids):
+            raise ValueError(f"the model predicts class index {top} but the dataset has {len(cat_ids)} classes: "
+                             "set the heads' num_classes to the dataset's class count")
         detections = [d for img_id, boxes, scores, labels in results
                       for d in coco_results(img_id, boxes, scores, labels, cat_ids)]
         if self.outfile_prefix:

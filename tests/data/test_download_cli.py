@@ -4,9 +4,9 @@ from __future__ import annotations
 import zipfile
 
 from click.testing import CliRunner
+from shared_reference import REFERENCE
 
 from imagenet_s.cli import main
-from tests.data.conftest import REFERENCE
 
 LISTS = REFERENCE / "imagenet_s"
 

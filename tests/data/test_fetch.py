@@ -4,11 +4,11 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from shared_reference import REFERENCE
 
 from data_manifests import manifest
 from data_manifests.fetch import fetch, fetch_all
 from evaluators.errors import BadInputError, ChecksumMismatchError, ToolkitError
-from tests.data.conftest import REFERENCE
 
 NAMES = "names/ImageNetS_im50_validation.txt"  # 57,903 bytes
 

@@ -9,11 +9,11 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from shared_reference import REFERENCE
 
 from evaluators.errors import BadInputError
 from imagenet_s import archives, lists, prepare
 from imagenet_s.cli import main
-from tests.data.conftest import REFERENCE
 
 LISTS = REFERENCE / "imagenet_s"
 FILES = prepare.list_files(LISTS, "50")

@@ -99,6 +99,17 @@ def _pipelines(cfg):
     return [train.pipeline, cfg.val_dataloader.dataset.pipeline, cfg.test_dataloader.dataset.pipeline]
 
 
+def _set_num_classes(node, n: int) -> None:
+    if isinstance(node, dict):
+        if "num_classes" in node:
+            node["num_classes"] = n
+        for value in node.values():
+            _set_num_classes(value, n)
+    elif isinstance(node, list):
+        for value in node:
+            _set_num_classes(value, n)
+
+
 def tiny_config(tmp_path, recipe: str, data: dict, slices: bool = False, **overrides) -> str:
     """The shipped ``recipe`` shrunk to the tiny dataset (ResNet-18 with 16 base channels, ~96 px inputs), written
     as a config file."""
@@ -111,7 +122,7 @@ def tiny_config(tmp_path, recipe: str, data: dict, slices: bool = False, **overr
     root = str(data["root"]) + "/"
     cfg.merge_from_dict({
         "model.backbone.depth": 18, "model.backbone.base_channels": 16, "model.backbone.init_cfg": None,
-        "model.neck.in_channels": [16, 32, 64, 128], "model.neck.out_channels": 32,
+        "model.neck.in_channels": [16, 32, 64, 128],
         "train_dataloader.batch_size": 2, "train_dataloader.num_workers": 0,
         "train_dataloader.persistent_workers": False, "val_dataloader.num_workers": 0,
         "val_dataloader.persistent_workers": False, "val_dataloader.batch_size": 2,
@@ -127,6 +138,7 @@ def tiny_config(tmp_path, recipe: str, data: dict, slices: bool = False, **overr
         loader.dataset.update(data_root=root, ann_file=ann)
         loader.update(num_workers=0, persistent_workers=False, batch_size=2)
     cfg.param_scheduler = [dict(type="ConstantLR", factor=1.0, by_epoch=False, begin=0, end=1)]
+    _set_num_classes(cfg.model, len(CLASSES))
     for pipeline in _pipelines(cfg):
         for step in pipeline:
             if step.type == "RandomResize":

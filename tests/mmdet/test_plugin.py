@@ -153,3 +153,24 @@ def test_convnext_has_mmpretrain_parameter_names_and_strides():
     frozen = MODELS.build(dict(type="AODRawConvNeXt", frozen_stages=1, init_cfg=None))
     assert not any(p.requires_grad for p in frozen.stages[0].parameters())
     assert all(p.requires_grad for p in frozen.stages[1].parameters())
+
+
+def test_runner_state_round_trips_under_weights_only(tmp_path):
+    import pickletools
+    import zipfile
+
+    import torch
+    from mmengine.logging import HistoryBuffer
+
+    buffer = HistoryBuffer(max_length=5)
+    for value in (1.0, 2.0, 4.0):
+        buffer.update(value)
+    torch.save({"message_hub": {"log_scalars": {"train/loss": buffer}}, "lr": np.float64(0.02),
+                "history": np.arange(4)}, tmp_path / "ckpt.pth")
+    with zipfile.ZipFile(tmp_path / "ckpt.pth") as archive:
+        pickled = archive.read(next(n for n in archive.namelist() if n.endswith("data.pkl")))
+    assert not any("getattr" in str(arg) for _, arg, _ in pickletools.genops(pickled))
+    loaded = torch.load(tmp_path / "ckpt.pth")  # torch's default: weights_only=True
+    restored = loaded["message_hub"]["log_scalars"]["train/loss"]
+    assert restored.mean() == pytest.approx(7 / 3) and restored.max_length == 5 and restored.max() == 4.0
+    assert loaded["lr"] == 0.02 and loaded["history"].tolist() == [0, 1, 2, 3]
