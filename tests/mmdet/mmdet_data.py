@@ -122,6 +122,7 @@ def tiny_config(tmp_path, recipe: str, data: dict, slices: bool = False, **overr
     root = str(data["root"]) + "/"
     cfg.merge_from_dict({
         "model.backbone.depth": 18, "model.backbone.base_channels": 16, "model.backbone.init_cfg": None,
+        "model.backbone.norm_eval": False, "model.backbone.frozen_stages": -1,  # trained from scratch
         "model.neck.in_channels": [16, 32, 64, 128],
         "train_dataloader.batch_size": 2, "train_dataloader.num_workers": 0,
         "train_dataloader.persistent_workers": False, "val_dataloader.num_workers": 0,
