@@ -4,11 +4,12 @@ Per file: the colour matrix (LibRaw's ``rgb_xyz_matrix``, or, where a file has n
 of its ``color_matrix`` camera -> sRGB), the as-shot white balance (``camera_whitebalance``, relative to green),
 black and white levels, and the noise: every Bayer plane is cut into 8 x 8 blocks; a block's noise variance is half
 the variance of differences of horizontal neighbours (smooth shading cancels), its signal the block mean above black;
-blocks are binned by signal, the median variance of each bin (corrected for the median's bias) is fitted by
-variance = shot * signal + read (weighted least squares). Across files: white-balance range = [min, max] of the
-files (+-10% around a single value), log-shot range = [min, max] (+-log 2 around a single value), log read
-fitted linearly on log shot when the files span several noise levels (otherwise the paper's slope 2.18 through the
-measured point).
+blocks are binned by signal and variance = shot * signal + read is fitted (weighted least squares) first on the bin
+medians, then on the bin means of the blocks below 3x that first fit (textured blocks dropped).
+Across files: white-balance range = [min, max] of the files (+-10% around a single value), log-shot range =
+[min, max] (+-log 2 around a single value), log read fitted linearly on log shot when the files span several noise
+levels (otherwise the paper's slope 2.18 through the measured point). Calibrate on files over the ISO range the
+detector will see (e.g. the AODRaw training ARWs): the pre-training then draws noise over that range.
 """
 from __future__ import annotations
 
@@ -49,14 +50,27 @@ def fit_noise(plane: np.ndarray, black: float, white: float) -> tuple[float, flo
         raise BadInputError(f"too few unclipped {BLOCK}x{BLOCK} blocks ({len(scaled)}) to measure noise")
     means = scaled.mean(axis=(1, 2))
     variances = np.diff(scaled, axis=2).var(axis=(1, 2)) / 2
+    edges = np.quantile(means, np.linspace(0, 1, BINS + 1))
     dof = BLOCK * (BLOCK - 1) - 1
     median_bias = (1 - 2 / (9 * dof)) ** 3  # median / mean of a chi-square variable with dof degrees of freedom
-    edges = np.quantile(means, np.linspace(0, 1, BINS + 1))
+    # First a robust fit on bin medians (textured blocks are a minority per bin), then, with the blocks far above
+    # that fit dropped as texture, a fit on bin means: means mix levels linearly, so a bin spanning two flat
+    # levels still lies on the line.
+    shot, read = _fit_bins(means, variances, edges, lambda v: np.median(v) / median_bias)
+    flat = variances < 3 * (shot * means + read)
+    shot, read = _fit_bins(means[flat], variances[flat], edges, np.mean)
+    return max(float(shot), 1e-9), max(float(read), 1e-12)
+
+
+def _fit_bins(means: np.ndarray, variances: np.ndarray, edges: np.ndarray, reduce) -> tuple[float, float]:
+    """variance = shot * signal + read, weighted least squares on one point per signal bin."""
     points = []
     for low, high in zip(edges[:-1], edges[1:]):
         inside = (means >= low) & (means <= high)
         if inside.sum() >= 8:
-            points.append((np.median(means[inside]), np.median(variances[inside]) / median_bias))
+            points.append((means[inside].mean(), reduce(variances[inside])))
+    if len(points) < 2:
+        raise BadInputError("too few flat blocks to fit the noise model")
     signal, variance = np.array(points).T
     design = np.stack([signal, np.ones_like(signal)], 1)
     shot, read = np.linalg.lstsq(design, variance, rcond=None)[0]
