@@ -2,9 +2,11 @@
 the detector backbone's) with a linear classification head, and loading of sRGB-pretrained classifier weights.
 
 Backbones are built from the registries: ``dict(type='ResNet', ...)`` and ``dict(type='SwinTransformer', ...)`` from
-MMDetection, ``dict(type='mmpretrain.ConvNeXt', ...)`` from MMPretrain. Logits: global average pooling of the last
-output, then ``head.fc``; for ConvNeXt, as in MMPretrain's classifier, the last stage is pooled before its norm
-(the detection-form backbone applies ``norm3`` per pixel; the classifier form normalises the pooled vector).
+MMDetection, ``dict(type='mmpretrain.ConvNeXt', ...)`` from MMPretrain (where ``mmpretrain.models`` cannot be
+imported, e.g. without torchvision, the plug-in's ``AODRawConvNeXt``, which has the same keys). Logits: global
+average pooling of the last output, then ``head.fc``; for ConvNeXt, as in MMPretrain's classifier, the last stage
+is pooled before its norm (the detection-form backbone applies ``norm3`` per pixel; the classifier form normalises
+the pooled vector).
 """
 from __future__ import annotations
 
@@ -15,19 +17,33 @@ import re
 import torch
 from torch import nn
 
-from evaluators.errors import BadInputError
+from evaluators.errors import BadInputError, ToolkitError
 
 
 def build_backbone(cfg: dict) -> nn.Module:
     """A backbone from the MMDetection registry (``mmpretrain.``-prefixed types from MMPretrain's), without its
     ``init_cfg`` (weights are loaded explicitly)."""
-    import mmdet.models  # noqa: F401  (registers MMDetection's modules)
     from mmdet.registry import MODELS
 
-    cfg = {k: v for k, v in dict(cfg).items() if k not in ("init_cfg", "pretrained")}
-    if str(cfg.get("type", "")).startswith("mmpretrain."):
-        import mmpretrain.models  # noqa: F401
-    return MODELS.build(cfg)
+    return MODELS.build({k: v for k, v in resolve_backbone(cfg).items() if k not in ("init_cfg", "pretrained")})
+
+
+def resolve_backbone(cfg: dict) -> dict:
+    """The backbone dict with its modules registered; ``mmpretrain.ConvNeXt`` becomes ``AODRawConvNeXt`` where
+    MMPretrain cannot be imported."""
+    import mmdet.models  # noqa: F401  (registers MMDetection's modules)
+
+    cfg = dict(cfg)
+    if cfg.get("type") == "mmpretrain.ConvNeXt":
+        try:
+            import mmpretrain.models  # noqa: F401
+        except ImportError as exc:  # mmpretrain.models needs torchvision; the plug-in's ConvNeXt has the same keys
+            try:
+                import aodraw.mmdet.convnext  # noqa: F401
+            except ImportError:
+                raise ToolkitError(f"mmpretrain.ConvNeXt cannot be built: {exc}") from None
+            cfg["type"] = "AODRawConvNeXt"
+    return cfg
 
 
 class LinearHead(nn.Module):
@@ -46,13 +62,13 @@ class Classifier(nn.Module):
         super().__init__()
         self.backbone = build_backbone(backbone_cfg)
         self._last_stage: torch.Tensor | None = None
-        self.pool_then_norm = getattr(self.backbone, "gap_before_final_norm", None) is False
+        self.pool_then_norm = "ConvNeXt" in type(self.backbone).__name__
         if self.pool_then_norm:
             self.backbone.stages[-1].register_forward_hook(self._keep_last_stage)
         with torch.no_grad():
-            was_training = self.backbone.training
-            channels = self.backbone.eval()(torch.zeros(1, 3, 64, 64))[-1].shape[1]
-            self.backbone.train(was_training)
+            self.backbone.eval()  # MMDetection's ResNet.train() returns None: no chaining
+            channels = self.backbone(torch.zeros(1, 3, 64, 64))[-1].shape[1]
+            self.backbone.train()
         self.head = LinearHead(channels, num_classes)
 
     def _keep_last_stage(self, _module, _inputs, output):
@@ -125,15 +141,15 @@ def load_classifier(model: Classifier, path: str | os.PathLike, trusted: bool = 
     at their initial values."""
     state = classifier_keys(read_state_dict(path, trusted), model)
     own = model.state_dict()
-    shapes = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
-    if shapes:
-        raise BadInputError(f"{path}: tensor {shapes[0]} has shape {tuple(state[shapes[0]].shape)}, the model "
-                            f"{tuple(own[shapes[0]].shape)} (another architecture or number of classes?)")
     missing = [k for k in own if k not in state]
     optional = re.compile(r"backbone\.norm\d+\.|.*num_batches_tracked$" + ("" if require_head else r"|head\."))
     required = [k for k in missing if not optional.match(k)]
     if required:
         raise BadInputError(f"{path}: {len(required)} tensors of the model are missing, e.g. {required[0]!r} "
                             "(not a checkpoint of this architecture?)")
+    shapes = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
+    if shapes:
+        raise BadInputError(f"{path}: tensor {shapes[0]} has shape {tuple(state[shapes[0]].shape)}, the model "
+                            f"{tuple(own[shapes[0]].shape)} (another architecture or number of classes?)")
     model.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
     return missing

