@@ -169,7 +169,7 @@ def train(cfg: dict) -> Path:
             bar.update()
             if rank == 0 and (step % cfg["log_interval"] == 0 or step == max_steps):
                 record = {"step": step, "lr": optimizer.param_groups[0]["lr"],
-                          **{k: round(float(v), 5) for k, v in parts.items()},
+                          **{k: round(v.item(), 5) for k, v in parts.items()},
                           "images_per_s": round(seen / (time.perf_counter() - started), 2)}
                 bar.write(json.dumps(record))
                 with open(work_dir / "log.jsonl", "a") as log:

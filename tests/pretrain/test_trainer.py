@@ -142,7 +142,7 @@ def test_loss_decreases_and_teacher_gets_no_gradient(tmp_path, folder, arch):
         optimizer.zero_grad()
         parts["loss"].backward()
         optimizer.step()
-        losses.append(float(parts["loss"]))
+        losses.append(parts["loss"].item())
     assert losses[-1] < 0.75 * losses[0]
     assert all(p.grad is None for p in teacher.parameters())
     for key, value in teacher.state_dict().items():
@@ -221,3 +221,18 @@ def test_export_of_a_wrong_file_is_one_line_exit_2(tmp_path):
     result = CliRunner().invoke(main, ["pretrain", "export", str(tmp_path / "x.pth"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and result.output.strip().startswith(f"error: {tmp_path / 'x.pth'}: not a readable")
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("name", ["resnet50", "convnext-t", "swin-t"])
+def test_shipped_configs_build_their_backbones(name):
+    from pathlib import Path
+
+    import aodraw
+
+    path = Path(aodraw.__file__).parent / "configs" / "pretrain" / f"{name}_distill_imagenet.py"
+    cfg = load_config(path, ["data.root=/nowhere"])
+    assert cfg["data"]["root"] == "/nowhere" and cfg["loss"]["feature_type"] == "mse"
+    if name == "convnext-t" and not _convnext_builds():
+        pytest.skip("no ConvNeXt here")
+    model = Classifier(cfg["model"]["backbone"], cfg["model"]["num_classes"])
+    assert model.head.fc.in_features == {"resnet50": 2048, "convnext-t": 768, "swin-t": 768}[name]
