@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import cv2
 import numpy as np
@@ -236,3 +237,38 @@ def test_shipped_configs_build_their_backbones(name):
         pytest.skip("no ConvNeXt here")
     model = Classifier(cfg["model"]["backbone"], cfg["model"]["num_classes"])
     assert model.head.fc.in_features == {"resnet50": 2048, "convnext-t": 768, "swin-t": 768}[name]
+
+
+def original_swin_layout(state: dict) -> dict:
+    """The keys of the original Swin release (microsoft/Swin-Transformer) for an MMDetection Swin classifier: the
+    inverse of MMDetection's swin_converter, written out so the converter path is tested against known weights."""
+    out = {}
+    for key, value in state.items():
+        if key.startswith("head.fc."):
+            out["head." + key[8:]] = value
+            continue
+        key = key.removeprefix("backbone.")
+        if re.match(r"norm[012]\.", key):
+            continue
+        if "downsample.reduction." in key:
+            o, i = value.shape
+            value = value.reshape(o, i // 4, 4).transpose(1, 2)[:, [0, 2, 1, 3]].reshape(o, i)
+        elif "downsample.norm." in key:
+            value = value.reshape(-1, 4).transpose(0, 1)[[0, 2, 1, 3]].reshape(-1)
+        key = (key.replace("stages.", "layers.", 1).replace("attn.w_msa.", "attn.")
+               .replace("ffn.layers.0.0.", "mlp.fc1.").replace("ffn.layers.1.", "mlp.fc2.")
+               .replace("patch_embed.projection", "patch_embed.proj"))
+        out[re.sub(r"^norm3\.", "norm.", key)] = value
+    return out
+
+
+def test_teacher_weights_load_from_the_original_swin_release(tmp_path):
+    torch.manual_seed(2)
+    reference = Classifier(BACKBONES["swin"], 2)
+    torch.save({"model": original_swin_layout(reference.state_dict())}, tmp_path / "swin.pth")
+    model = Classifier(BACKBONES["swin"], 2)
+    left = load_classifier(model, tmp_path / "swin.pth")
+    assert all(re.match(r"backbone\.norm[012]\.", k) for k in left)  # per-stage output norms: detector only
+    for key, value in reference.state_dict().items():
+        if key not in left:
+            assert torch.equal(model.state_dict()[key], value), key
