@@ -263,3 +263,8 @@ def download_cmd(what, root, mirror, cache_dir, retries, timeout):
             click.echo(line)
         return
     click.echo(download_annotations(root, mirror, cache_dir=cache_dir, retries=retries, timeout=timeout))
+
+
+from aodraw.pretrain.cli import pretrain  # noqa: E402
+
+main.add_command(pretrain)

@@ -1,0 +1,1 @@
+"""RAW pre-training with sRGB distillation: unprocessing, camera calibration, the distillation trainer, export."""
