@@ -7,6 +7,7 @@ from aodraw.mmdet.dataset import AODRawDataset
 from aodraw.mmdet.metric import AODRawMetric
 from aodraw.mmdet.rfnext import AODRawRunner
 from aodraw.mmdet.transforms import LoadAODRawImageFromFile
+from aodraw.pretrain import checkpoint as _backbone_scheme  # noqa: F401  (registers aodraw-backbone://PATH)
 
 allow_mmengine_checkpoints()
 

@@ -102,3 +102,29 @@ def test_every_shipped_config_builds_its_model(recipe):
                 "ConvNeXt-T": (30e6, 90e6)}[recipe.backbone]
     assert expected[0] < n < expected[1], n
     assert getattr(model, "bbox_head", None) is not None or getattr(model, "roi_head", None) is not None
+
+
+@pytest.mark.parametrize("name", ["gfl_swin-t_fpn_1x_aodraw-raw-pretraining",
+                                  "cascade-rcnn_convnext-t_fpn_1x_aodraw-raw-pretraining"])
+def test_raw_pretraining_recipes_load_an_exported_backbone(tmp_path, name):
+    require_mmdet()
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+
+    import aodraw.mmdet  # noqa: F401  (the plug-in registers aodraw-backbone://)
+
+    init_default_scope("mmdet")
+    cfg = _cfg(name)
+    backbone_cfg = {k: v for k, v in cfg.model.backbone.items() if k != "init_cfg"}
+    exported = MODELS.build(backbone_cfg).state_dict()
+    exported = {k: torch.randn_like(v) if v.is_floating_point() else v for k, v in exported.items()}
+    path = tmp_path / "backbone.pth"
+    torch.save({"state_dict": exported, "meta": {"arch": name}}, path)  # the `aodraw pretrain export` format
+    checkpoint = cfg.model.backbone.init_cfg.checkpoint
+    assert checkpoint.startswith("aodraw-backbone://") == ("swin" in name)
+    cfg.model.backbone.init_cfg.checkpoint = checkpoint[:checkpoint.index("checkpoints/")] + str(path)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    loaded = model.backbone.state_dict()
+    assert all(torch.equal(loaded[k], v) for k, v in exported.items())
