@@ -22,8 +22,9 @@ from evaluators.errors import ToolkitError
 @click.option("--batch-size", type=click.IntRange(1), default=1, show_default=True,
               help="Images (with --slices: windows) per forward pass.")
 @click.option("--amp", type=click.Choice(["bf16", "fp16", "off"]), default=None,
-              help="Mixed precision (torch.autocast). Default: bf16 on CUDA (fp16 where bf16 is unsupported), off "
-                   "on the CPU, where bf16/fp16 are refused (mmcv's CPU ops have no half kernels).")
+              help="Mixed precision (torch.autocast) for the backbone and neck; the heads, RoIAlign and NMS stay "
+                   "float32. Default: bf16 on CUDA (fp16 where bf16 is unsupported), off on the CPU, where bf16 "
+                   "is allowed and fp16 refused.")
 @click.option("--slices", metavar="SIZE:GAP",
               help="Sliced inference on full-resolution images: the official windows (e.g. 1280:300), boxes shifted "
                    "back and merged by class-wise NMS. RAW configs read Bayer packs NAME.npy (4 x H/2 x W/2, 'aodraw "

@@ -18,7 +18,8 @@ def parse_args():
     parser.add_argument("--ann", metavar="ANN.json", help="COCO annotation file naming the images and their ids")
     parser.add_argument("--out", required=True, metavar="RESULTS.json", help="COCO results to write")
     parser.add_argument("--batch-size", type=int, default=1, help="images (or windows) per forward pass")
-    parser.add_argument("--amp", choices=["bf16", "fp16", "off"], help="default: bf16 on CUDA, off on the CPU")
+    parser.add_argument("--amp", choices=["bf16", "fp16", "off"],
+                        help="backbone and neck precision; default: bf16 on CUDA, off on the CPU")
     parser.add_argument("--slices", metavar="SIZE:GAP", help="sliced inference on full-resolution images")
     parser.add_argument("--nms-iou", type=float, default=0.6, help="with --slices: NMS IoU across windows")
     parser.add_argument("--device", choices=["cuda", "cpu"], help="default: cuda when available")

@@ -18,7 +18,8 @@ HEADS_32 = {"model.rpn_head.in_channels": 32, "model.rpn_head.feat_channels": 32
 
 @pytest.fixture(scope="module")
 def model(tiny_data, tmp_path_factory):
-    """A tiny config and a checkpoint of its randomly initialised model (class scores spread out)."""
+    """Tiny RAW and sRGB configs (the same model) and a checkpoint of it, randomly initialised (class scores spread
+    out)."""
     require_mmdet()
     import torch
     from mmdet.registry import MODELS
@@ -35,7 +36,7 @@ def model(tiny_data, tmp_path_factory):
     checkpoint = folder / "tiny.pth"
     torch.save({"state_dict": detector.state_dict(), "meta": {"dataset_meta": {"classes": tuple(CLASSES)}}},
                checkpoint)
-    return config, str(checkpoint)
+    return config, str(checkpoint), tiny_config(folder, RECIPE.replace("-raw", "-srgb"), tiny_data, **HEADS_32)
 
 
 def infer(*args):
@@ -53,8 +54,15 @@ def assert_same(ours: list[dict], theirs: list[dict], atol: float = 1e-3) -> Non
     np.testing.assert_allclose([d["score"] for d in ours], [d["score"] for d in theirs], atol=1e-5)
 
 
+def iou(a, b) -> float:
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = max(w, 0) * max(h, 0)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
 def test_results_equal_mmdetection_test_loop_and_score(model, tiny_data, tmp_path):
-    config, checkpoint = model
+    config, checkpoint, srgb_config = model
     out = tmp_path / "ann.json"
     run = infer(config, checkpoint, "--ann", tiny_data["ann"], "--out", out, "--batch-size", 2, "--workers", 0,
                 "--report", tmp_path / "report.json")
@@ -89,19 +97,42 @@ def test_results_equal_mmdetection_test_loop_and_score(model, tiny_data, tmp_pat
     assert sidecar["images"][3] == {"id": 3, "file_name": "00000003.npy", "height": 64, "width": 96}
     assert [c["name"] for c in sidecar["categories"]] == CLASSES
 
+    # bf16 autocast (backbone and neck) on the CPU: the top boxes of every image stay where they were
+    bf16_out = tmp_path / "bf16.json"
+    run = infer(config, checkpoint, "--ann", tiny_data["ann"], "--out", bf16_out, "--batch-size", 2, "--workers", 0,
+                "--amp", "bf16")
+    assert run.exit_code == 0, run.output
+    assert "amp bfloat16" in run.stdout
+    bf16 = load_sorted(bf16_out)
+    for image_id in range(8):
+        top = sorted((d for d in ours if d["image_id"] == image_id), key=lambda d: -d["score"])[:5]
+        for d in top:
+            assert max(iou(d["bbox"], e["bbox"]) for e in bf16
+                       if e["image_id"] == image_id and e["category_id"] == d["category_id"]) > 0.9, d
 
-def test_sliced_inference_maps_window_boxes_back(model, tmp_path):
-    """A 96 x 160 Bayer pack cut 96:32 has two windows, x = 0 and 64; the second window stored as its own slice
-    gives the same boxes shifted by 64 px (no merge: NMS IoU 1)."""
-    config, checkpoint = model
+
+@pytest.mark.parametrize("kind", ["raw", "srgb"])
+def test_sliced_inference_maps_window_boxes_back(model, tmp_path, kind):
+    """A 96 x 160 image cut 96:32 has two windows, x = 0 and 64; the second window stored as its own slice gives the
+    same boxes shifted by 64 px (no merge: NMS IoU 1). RAW: a Bayer pack (4 x 48 x 80); sRGB: a PNG (lossless)."""
+    import cv2
+
+    config, checkpoint, srgb_config = model
     rng = np.random.default_rng(1)
-    planes = rng.integers(0, 2 ** 14 - 1, (4, 48, 80)).astype(np.uint16)
-    planes[:, 10:30, 40:70] = 12000  # something box-like inside the second window
     full, window = tmp_path / "full", tmp_path / "window"
     full.mkdir()
     window.mkdir()
-    np.save(full / "img.npy", planes)
-    np.save(window / "img__96__64___0.npy", planes[:, :, 32:80].astype(np.float32))  # as `convert slice` writes
+    if kind == "raw":
+        planes = rng.integers(0, 2 ** 14 - 1, (4, 48, 80)).astype(np.uint16)
+        planes[:, 10:30, 40:70] = 12000  # something box-like inside the second window
+        np.save(full / "img.npy", planes)
+        np.save(window / "img__96__64___0.npy", planes[:, :, 32:80].astype(np.float32))  # as `convert slice` does
+    else:
+        config = srgb_config
+        bgr = rng.integers(0, 255, (96, 160, 3)).astype(np.uint8)
+        bgr[20:60, 80:140] = (40, 200, 250)
+        cv2.imwrite(str(full / "img.png"), bgr)
+        cv2.imwrite(str(window / "img__96__64___0.png"), bgr[:, 64:160])
 
     run = infer(config, checkpoint, "--images", full, "--out", tmp_path / "sliced.json", "--slices", "96:32",
                 "--nms-iou", 1, "--workers", 0)
@@ -122,15 +153,15 @@ def test_sliced_inference_maps_window_boxes_back(model, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["neither", "missing-ann", "malformed-ann", "missing-image", "unreadable-image",
-                                  "bad-slices", "odd-slices", "amp-on-cpu", "missing-checkpoint"])
+                                  "bad-slices", "odd-slices", "fp16-on-cpu", "missing-checkpoint"])
 def test_bad_input_exits_2(model, tiny_data, tmp_path, case):
-    config, checkpoint = model
+    config, checkpoint, srgb_config = model
     out = tmp_path / "out.json"
     args = [config, checkpoint, "--out", out, "--workers", 0]
     images = tiny_data["root"] / "images_downsampled_raw"
     expect = {"neither": "--images", "missing-ann": "nope.json", "malformed-ann": "bad.json",
               "missing-image": "99999999.npy", "unreadable-image": "broken.npy", "bad-slices": "--slices",
-              "odd-slices": "--slices", "amp-on-cpu": "--amp bf16", "missing-checkpoint": "none.pth"}[case]
+              "odd-slices": "--slices", "fp16-on-cpu": "--amp fp16", "missing-checkpoint": "none.pth"}[case]
     if case == "missing-ann":
         args += ["--ann", tmp_path / "nope.json"]
     elif case == "malformed-ann":
@@ -146,8 +177,8 @@ def test_bad_input_exits_2(model, tiny_data, tmp_path, case):
         args += ["--images", tmp_path]
     elif case in ("bad-slices", "odd-slices"):
         args += ["--images", images, "--slices", "96x32" if case == "bad-slices" else "95:32"]
-    elif case == "amp-on-cpu":
-        args += ["--images", images, "--amp", "bf16"]
+    elif case == "fp16-on-cpu":
+        args += ["--images", images, "--amp", "fp16"]
     elif case == "missing-checkpoint":
         args = [config, tmp_path / "none.pth", "--out", out, "--images", images]
     run = infer(*args)
