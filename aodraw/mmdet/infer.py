@@ -32,8 +32,8 @@ from aodraw.mmdet.infer_data import (
     config_image_root,
     images_from_ann,
     images_from_folder,
+    inference_pipeline,
     parse_slices,
-    test_pipeline,
 )
 from aodraw.mmdet.launch import load_config, without_pretrained_weights
 from aodraw.mmdet.metric import coco_results
@@ -43,6 +43,7 @@ from evaluators.report import format_table
 from evaluators.results import write_json
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+AMP_NAMES = {dtype: name for name, dtype in AMP_DTYPES.items()}
 MAX_DEFAULT_WORKERS = 8
 
 
@@ -203,7 +204,7 @@ def run_inference(config: str, checkpoint: str, out: str, images: str | None = N
     except FileNotFoundError as exc:
         raise BadInputError(str(exc)) from None
     init_default_scope(cfg.get("default_scope", "mmdet"))
-    pipeline = test_pipeline(cfg)
+    pipeline = inference_pipeline(cfg)
     if ann:
         image_list = images_from_ann(ann, images or config_image_root(cfg), pipeline[0])
     else:
@@ -217,9 +218,9 @@ def run_inference(config: str, checkpoint: str, out: str, images: str | None = N
         num_workers=workers, collate_fn=list, pin_memory=dev.type == "cuda", persistent_workers=False)
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
-    start = time.perf_counter()
     if amp_dtype is not None:
         autocast_features(model, amp_dtype)
+    start = time.perf_counter()
     results, batch_times, image_times = predict(model, loader, batch_size, nms_iou, progress)
     seconds = time.perf_counter() - start
     detections = []
@@ -237,9 +238,9 @@ def run_inference(config: str, checkpoint: str, out: str, images: str | None = N
     summary = {"images": len(image_list), "detections": len(detections), "seconds": seconds,
                "images_per_s": len(image_list) / seconds, "batch_size": batch_size, "batches": len(batch_times),
                "latency_batch_ms": _percentiles(batch_times), "latency_image_ms": _percentiles(image_times),
-               "peak_memory_mb": _peak_memory_mb(dev), "peak_memory_kind": "cuda allocated" if dev.type == "cuda"
-               else "process RSS", "device": dev.type, "amp": str(amp_dtype).removeprefix("torch.") if amp_dtype
-               else "off", "workers": workers, "slices": slices}
+               "peak_memory_mb": _peak_memory_mb(dev),
+               "peak_memory_kind": "cuda allocated" if dev.type == "cuda" else "process RSS", "device": dev.type,
+               "amp": AMP_NAMES.get(amp_dtype, "off"), "workers": workers, "slices": slices}
     if report:
         write_json(report, summary)
     return summary

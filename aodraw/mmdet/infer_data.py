@@ -40,7 +40,7 @@ def parse_slices(text: str) -> tuple[int, int]:
     return size, gap
 
 
-def test_pipeline(cfg) -> list:
+def inference_pipeline(cfg) -> list:
     """The config's test pipeline without its annotation loading, built (the first step loads the image)."""
     steps = [TRANSFORMS.build(s) for s in cfg.test_dataloader.dataset.pipeline if s["type"] not in ANNOTATION_STEPS]
     if not steps or not isinstance(steps[0], (LoadAODRawImageFromFile, LoadImageFromFile)):

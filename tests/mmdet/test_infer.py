@@ -102,7 +102,7 @@ def test_results_equal_mmdetection_test_loop_and_score(model, tiny_data, tmp_pat
     run = infer(config, checkpoint, "--ann", tiny_data["ann"], "--out", bf16_out, "--batch-size", 2, "--workers", 0,
                 "--amp", "bf16")
     assert run.exit_code == 0, run.output
-    assert "amp bfloat16" in run.stdout
+    assert "amp bf16" in run.stdout
     bf16 = load_sorted(bf16_out)
     for image_id in range(8):
         top = sorted((d for d in ours if d["image_id"] == image_id), key=lambda d: -d["score"])[:5]
@@ -150,6 +150,33 @@ def test_sliced_inference_maps_window_boxes_back(model, tmp_path, kind):
                 and abs(s["score"] - d["score"]) < 1e-5 for box, s in zip(boxes, sliced)]
         assert any(same), d
     assert max(d["bbox"][0] + d["bbox"][2] for d in second) + 64 > 96  # beyond the first window
+
+
+def test_rfnext_structure_applied_before_loading(tiny_data, tmp_path):
+    """A checkpoint of an RF-Next search model (convolutions wrapped into multi-branch ops) loads strictly only if
+    the harness applies the config's structure first."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from aodraw.mmdet.rfnext import apply_rfsearch, rfsearch_hook_cfg
+
+    heads = {k: v for k, v in HEADS_32.items() if ".bbox_head." not in k}
+    heads.update({f"model.roi_head.bbox_head.{i}.{k}": v for i in range(3)
+                  for k, v in (("in_channels", 32), ("fc_out_channels", 64), ("num_classes", 3))})
+    config = tiny_config(tmp_path, "cascade-rcnn_r50-rfnext-search_fpn_1x_aodraw-srgb", tiny_data, **heads)
+    cfg = Config.fromfile(config)
+    init_default_scope("mmdet")
+    detector = MODELS.build(cfg.model)
+    apply_rfsearch(detector, rfsearch_hook_cfg(cfg))
+    state = detector.state_dict()
+    assert any("branch_weights" in k for k in state)
+    torch.save({"state_dict": state, "meta": {"dataset_meta": {"classes": tuple(CLASSES)}}}, tmp_path / "rf.pth")
+    run = infer(config, tmp_path / "rf.pth", "--ann", tiny_data["ann"], "--out", tmp_path / "rf.json",
+                "--workers", 0, "--batch-size", 4)
+    assert run.exit_code == 0, run.output
+    assert json.loads((tmp_path / "rf.json").read_text())
 
 
 @pytest.mark.parametrize("case", ["neither", "missing-ann", "malformed-ann", "missing-image", "unreadable-image",
