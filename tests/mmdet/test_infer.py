@@ -1,15 +1,28 @@
 """``aodraw infer`` on CPU with a real (randomly initialised, saved and reloaded) Faster R-CNN R18 checkpoint: the
 results equal MMDetection's own test loop, do not depend on batch size, workers or how the images are named, score
 with ``aodraw evaluate``; sliced inference maps window boxes back to the full image; bad input exits 2."""
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import CLASSES, require_mmdet, tiny_config
 
 from aodraw.cli import main
 
+
+def _conftest():
+    """This folder's conftest by path: ``tests/aodraw`` has a conftest too, so ``import conftest`` is ambiguous
+    in a whole-suite run, and a site-packages ``tests`` package shadows ``tests.mmdet``."""
+    spec = importlib.util.spec_from_file_location("mmdet_tests_conftest", Path(__file__).with_name("conftest.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_helpers = _conftest()
+CLASSES, require_mmdet, tiny_config = _helpers.CLASSES, _helpers.require_mmdet, _helpers.tiny_config
 RECIPE = "faster-rcnn_r18_fpn_1x_aodraw-raw"
 HEADS_32 = {"model.rpn_head.in_channels": 32, "model.rpn_head.feat_channels": 32,  # the tiny neck's width
             "model.roi_head.bbox_roi_extractor.out_channels": 32, "model.roi_head.bbox_head.in_channels": 32,
