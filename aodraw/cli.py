@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from aodraw.download import FOLDERS, download_annotations, instructions
+from aodraw.infer_cli import infer
 from aodraw.recipes_cli import recipes
 from data_manifests.options import download_options
 from evaluators.detection import PRESETS, evaluate_detections
@@ -23,6 +24,7 @@ def main():
 
 
 main.add_command(recipes)
+main.add_command(infer)
 
 
 @main.command()

@@ -136,10 +136,10 @@ class SliceJob:
             out = self.target / file_name
             remove_stale_temps(out)
             if self.kind == "raw":
-                patch = _window(image, y // 2, x // 2, half, RAW_PADDING)
+                patch = cut_window(image, y // 2, x // 2, half, RAW_PADDING)
                 save_npy(out, patch.transpose(2, 0, 1).astype(np.float32))
             else:
-                save_jpg(out, _window(image, y, x, half, SRGB_PADDING))
+                save_jpg(out, cut_window(image, y, x, half, SRGB_PADDING))
         return True
 
     def _load(self, stem: str) -> np.ndarray:
@@ -156,7 +156,8 @@ class SliceJob:
         return border_crop(planes, (height // 2, width // 2))
 
 
-def _window(image: np.ndarray, y: int, x: int, size: int, padding) -> np.ndarray:
+def cut_window(image: np.ndarray, y: int, x: int, size: int, padding) -> np.ndarray:
+    """The ``size`` x ``size`` patch of an H x W x C image at (y, x), filled with ``padding`` past the edges."""
     patch = image[y:y + size, x:x + size]
     if patch.shape[:2] != (size, size):
         padded = np.empty((size, size, image.shape[2]), image.dtype)

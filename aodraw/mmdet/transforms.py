@@ -33,16 +33,24 @@ class LoadAODRawImageFromFile(BaseTransform):
         self.to_bgr = to_bgr
         self.suffix = suffix
 
-    def transform(self, results: dict) -> dict:
-        path = Path(results["img_path"])
+    def read(self, img_path: str) -> tuple[Path, np.ndarray]:
+        """The stored array of ``img_path`` (its suffix replaced by ``suffix``) and where it was read."""
+        path = Path(img_path)
         if path.suffix != self.suffix:
             path = path.with_suffix(self.suffix)
         try:
-            array = np.load(path, allow_pickle=False)
+            return path, np.load(path, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise BadInputError(f"{path}: cannot read the RAW array ({exc})") from None
+
+    def render(self, array: np.ndarray) -> np.ndarray:
+        """A stored array (3 x H x W or a 4 x h x w Bayer pack) as the detector's float32 H x W x 3 image."""
+        return render_raw(array, self.gamma, self.normalise_slices, self.to_bgr)
+
+    def transform(self, results: dict) -> dict:
+        path, array = self.read(results["img_path"])
         try:
-            img = render_raw(array, self.gamma, self.normalise_slices, self.to_bgr)
+            img = self.render(array)
         except BadInputError as exc:
             raise BadInputError(f"{path}: {exc}") from None
         results["img_path"] = str(path)
