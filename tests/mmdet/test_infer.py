@@ -1,33 +1,16 @@
 """``aodraw infer`` on CPU with a real (randomly initialised, saved and reloaded) Faster R-CNN R18 checkpoint: the
 results equal MMDetection's own test loop, do not depend on batch size, workers or how the images are named, score
 with ``aodraw evaluate``; sliced inference maps window boxes back to the full image; bad input exits 2."""
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from mmdet_data import CLASSES, require_mmdet, tiny_config
 
 from aodraw.cli import main
 
-
-def _conftest():
-    """This folder's conftest by path: ``tests/aodraw`` has a conftest too, so ``import conftest`` is ambiguous
-    in a whole-suite run, and a site-packages ``tests`` package shadows ``tests.mmdet``."""
-    spec = importlib.util.spec_from_file_location("mmdet_tests_conftest", Path(__file__).with_name("conftest.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_helpers = _conftest()
-CLASSES, require_mmdet, tiny_config = _helpers.CLASSES, _helpers.require_mmdet, _helpers.tiny_config
 RECIPE = "faster-rcnn_r18_fpn_1x_aodraw-raw"
-HEADS_32 = {"model.rpn_head.in_channels": 32, "model.rpn_head.feat_channels": 32,  # the tiny neck's width
-            "model.roi_head.bbox_roi_extractor.out_channels": 32, "model.roi_head.bbox_head.in_channels": 32,
-            "model.roi_head.bbox_head.fc_out_channels": 64, "model.roi_head.bbox_head.num_classes": 3}
-
 
 @pytest.fixture(scope="module")
 def model(tiny_data, tmp_path_factory):
@@ -40,7 +23,7 @@ def model(tiny_data, tmp_path_factory):
     from mmengine.registry import init_default_scope
 
     folder = tmp_path_factory.mktemp("infer_model")
-    config = tiny_config(folder, RECIPE, tiny_data, **HEADS_32)
+    config = tiny_config(folder, RECIPE, tiny_data)
     init_default_scope("mmdet")
     torch.manual_seed(0)
     detector = MODELS.build(Config.fromfile(config).model)
@@ -49,7 +32,7 @@ def model(tiny_data, tmp_path_factory):
     checkpoint = folder / "tiny.pth"
     torch.save({"state_dict": detector.state_dict(), "meta": {"dataset_meta": {"classes": tuple(CLASSES)}}},
                checkpoint)
-    return config, str(checkpoint), tiny_config(folder, RECIPE.replace("-raw", "-srgb"), tiny_data, **HEADS_32)
+    return config, str(checkpoint), tiny_config(folder, RECIPE.replace("-raw", "-srgb"), tiny_data)
 
 
 def infer(*args):
@@ -175,10 +158,7 @@ def test_rfnext_structure_applied_before_loading(tiny_data, tmp_path):
 
     from aodraw.mmdet.rfnext import apply_rfsearch, rfsearch_hook_cfg
 
-    heads = {k: v for k, v in HEADS_32.items() if ".bbox_head." not in k}
-    heads.update({f"model.roi_head.bbox_head.{i}.{k}": v for i in range(3)
-                  for k, v in (("in_channels", 32), ("fc_out_channels", 64), ("num_classes", 3))})
-    config = tiny_config(tmp_path, "cascade-rcnn_r50-rfnext-search_fpn_1x_aodraw-srgb", tiny_data, **heads)
+    config = tiny_config(tmp_path, "cascade-rcnn_r50-rfnext-search_fpn_1x_aodraw-srgb", tiny_data)
     cfg = Config.fromfile(config)
     init_default_scope("mmdet")
     detector = MODELS.build(cfg.model)
