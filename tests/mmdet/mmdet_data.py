@@ -4,25 +4,8 @@ shipped recipes."""
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
-import pytest
-
-CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def require_mmdet():
-    """Import MMDetection with compiled mmcv ops; in CI a missing piece fails instead of skipping."""
-    try:
-        import mmcv.ops  # noqa: F401
-        import mmdet  # noqa: F401
-        from mmcv.ops import nms  # noqa: F401
-    except ImportError as exc:
-        if CI:
-            raise
-        pytest.skip(f"the train extra is not installed ({exc}); `make test` installs it")
-
 
 CLASSES = ["person", "car", "dog"]
 COLOURS = [(250, 40, 40), (40, 250, 40), (40, 40, 250)]  # RGB of each class's boxes

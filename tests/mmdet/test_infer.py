@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from mmdet_data import CLASSES, require_mmdet, tiny_config
+from mmdet_data import CLASSES, tiny_config
+from train_extra import require_train_extra
 
 from aodraw.cli import main
 
@@ -16,7 +17,7 @@ RECIPE = "faster-rcnn_r18_fpn_1x_aodraw-raw"
 def model(tiny_data, tmp_path_factory):
     """Tiny RAW and sRGB configs (the same model) and a checkpoint of it, randomly initialised (class scores spread
     out)."""
-    require_mmdet()
+    require_train_extra()
     import torch
     from mmdet.registry import MODELS
     from mmengine.config import Config

@@ -3,14 +3,15 @@ import json
 
 import numpy as np
 import pytest
-from mmdet_data import CLASSES, require_mmdet
+from mmdet_data import CLASSES
+from train_extra import require_train_extra
 
 from aodraw.detector_input import render_raw
 
 
 @pytest.fixture(autouse=True)
 def _mmdet():
-    require_mmdet()
+    require_train_extra()
     from mmengine.registry import init_default_scope
 
     import aodraw.mmdet  # noqa: F401

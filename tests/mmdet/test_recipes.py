@@ -3,7 +3,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from mmdet_data import require_mmdet
+from train_extra import require_train_extra
 
 from aodraw.cli import main
 from aodraw.recipes import RECIPES, find_recipe
@@ -55,7 +55,7 @@ def _train_set(cfg):
 
 
 def test_recipe_settings_follow_the_spec():
-    require_mmdet()
+    require_train_extra()
     srgb = _cfg("cascade-rcnn_r50_fpn_1x_aodraw-srgb")
     assert srgb.optim_wrapper.optimizer.type == "SGD" and srgb.optim_wrapper.optimizer.lr == 0.02
     assert srgb.train_cfg.max_epochs == 12 and srgb.param_scheduler[1].milestones == [8, 11]
@@ -93,7 +93,7 @@ def test_recipe_settings_follow_the_spec():
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=lambda r: r.name)
 def test_every_shipped_config_builds_its_model(recipe):
-    require_mmdet()
+    require_train_extra()
     from aodraw.mmdet.launch import build_detector
 
     model = build_detector(str(recipe.config))
@@ -107,7 +107,7 @@ def test_every_shipped_config_builds_its_model(recipe):
 @pytest.mark.parametrize("name", ["gfl_swin-t_fpn_1x_aodraw-raw-pretraining",
                                   "cascade-rcnn_convnext-t_fpn_1x_aodraw-raw-pretraining"])
 def test_raw_pretraining_recipes_load_an_exported_backbone(tmp_path, name):
-    require_mmdet()
+    require_train_extra()
     import torch
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope

@@ -3,7 +3,8 @@ single-branch mode (which mmcv's hook alone cannot do without DDP)."""
 import json
 
 import pytest
-from mmdet_data import require_mmdet, tiny_config
+from mmdet_data import tiny_config
+from train_extra import require_train_extra
 
 from aodraw.mmdet.rfnext import normalise_structure
 
@@ -34,7 +35,7 @@ def _runner(config, work):
 
 
 def test_search_then_fixed_reload_in_one_process(tiny_data, tmp_path):
-    require_mmdet()
+    require_train_extra()
     from mmcv.cnn import RFSearchHook
     from mmcv.cnn.rfsearch import BaseConvRFSearchOp
 

@@ -6,14 +6,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from mmdet_data import require_mmdet, tiny_config
+from mmdet_data import tiny_config
+from train_extra import require_train_extra
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
 def _mmdet():
-    require_mmdet()
+    require_train_extra()
 
 
 def run_tool(script: str, *args, cwd) -> str:

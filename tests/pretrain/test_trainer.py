@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from train_extra import require_train_extra
 
-pytest.importorskip("mmdet")
-pytest.importorskip("mmpretrain")
+require_train_extra(module_level=True)
 
 from mmengine.config import ConfigDict  # noqa: E402
 
@@ -25,7 +25,6 @@ from aodraw.pretrain.losses import distillation_loss  # noqa: E402
 from aodraw.pretrain.models import Classifier, build_backbone, load_classifier, resolve_backbone  # noqa: E402
 from aodraw.pretrain.train import build_models, load_config  # noqa: E402
 from aodraw.synthetic_raw import scene  # noqa: E402
-from evaluators.errors import ToolkitError  # noqa: E402
 
 BACKBONES = {
     "resnet": dict(type="ResNet", depth=18, base_channels=8, stem_channels=8, out_indices=(0, 1, 2, 3),
@@ -36,17 +35,6 @@ BACKBONES = {
                  out_indices=(0, 1, 2, 3), convert_weights=False),
 }
 
-
-
-def _convnext_builds() -> bool:
-    try:
-        resolve_backbone(BACKBONES["convnext"])
-    except ToolkitError:  # neither mmpretrain.models (needs torchvision) nor the aodraw.mmdet plug-in
-        return False
-    return True
-
-
-CONVNEXT = pytest.param("convnext", marks=pytest.mark.skipif(not _convnext_builds(), reason="no ConvNeXt here"))
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +112,7 @@ def test_missing_config_field_is_one_line_exit_2(tmp_path):
     assert result.output.strip() == f"error: {cfg}: config field 'model.backbone' is missing"
 
 
-@pytest.mark.parametrize("arch", ["resnet", CONVNEXT, "swin"])
+@pytest.mark.parametrize("arch", ["resnet", "convnext", "swin"])
 def test_loss_decreases_and_teacher_gets_no_gradient(tmp_path, folder, arch):
     path, _ = teacher_file(tmp_path, BACKBONES[arch])
     cfg = load_config(config_file(tmp_path, folder, BACKBONES[arch], path))
@@ -197,7 +185,7 @@ def test_train_resume_export_and_detector_init(tmp_path, folder):
     assert torch.equal(detector.backbone.state_dict()[key], exported["state_dict"][key])
 
 
-@pytest.mark.parametrize("arch", [CONVNEXT, "swin"])
+@pytest.mark.parametrize("arch", ["convnext", "swin"])
 def test_export_loads_into_convnext_and_swin_init_cfg(tmp_path, arch):
     torch.manual_seed(1)
     student = Classifier(BACKBONES[arch], 2)
@@ -233,8 +221,6 @@ def test_shipped_configs_build_their_backbones(name):
     path = Path(aodraw.__file__).parent / "configs" / "pretrain" / f"{name}_distill_imagenet.py"
     cfg = load_config(path, ["data.root=/nowhere"])
     assert cfg["data"]["root"] == "/nowhere" and cfg["loss"]["feature_type"] == "mse"
-    if name == "convnext-t" and not _convnext_builds():
-        pytest.skip("no ConvNeXt here")
     model = Classifier(cfg["model"]["backbone"], cfg["model"]["num_classes"])
     assert model.head.fc.in_features == {"resnet50": 2048, "convnext-t": 768, "swin-t": 768}[name]
 
