@@ -5,14 +5,20 @@ and scalars. Two things stop ``torch.load(weights_only=True)``: those globals ar
 pickles each buffer's statistics methods as ``getattr(HistoryBuffer, 'min')`` -- allow-listing ``getattr`` would
 defeat the safe loader. So buffers are pickled as plain constructor arguments (a copyreg reducer: the methods are
 class-level and come back with the class), and the data-only globals are allow-listed. Checkpoints written by any
-run that imports ``aodraw.mmdet`` then load with the safe default, including ``--resume``.
+run that imports ``aodraw.mmdet`` then load with the safe default, including ``--resume``; ``publish_checkpoint``
+rewrites older trusted files that way.
 """
 from __future__ import annotations
 
 import _codecs
 import copyreg
+import io
+import os
 
 import numpy as np
+
+from evaluators.errors import BadInputError
+from evaluators.results import atomic_write_bytes
 
 
 def _numpy_globals() -> list:
@@ -35,3 +41,24 @@ def allow_mmengine_checkpoints() -> None:
     copyreg.pickle(HistoryBuffer, _reduce_history_buffer)
     if hasattr(torch.serialization, "add_safe_globals"):
         torch.serialization.add_safe_globals([HistoryBuffer, *_numpy_globals()])
+
+
+def publish_checkpoint(src: str | os.PathLike, dst: str | os.PathLike) -> dict:
+    """Rewrite a TRUSTED checkpoint (read without ``weights_only``) as weights and metadata only, which loads under
+    the safe default anywhere: for checkpoints of runs that did not import ``aodraw.mmdet`` (their message hub holds
+    ``getattr`` references). Keeps ``state_dict`` and ``meta``; drops optimizer, schedulers and message hub.
+    Returns the written ``meta``."""
+    import torch
+
+    checkpoint = torch.load(src, map_location="cpu", weights_only=False)
+    if not isinstance(checkpoint, dict):
+        raise BadInputError(f"{src}: not a checkpoint (a {type(checkpoint).__name__}, not a dict)")
+    state = checkpoint.get("state_dict", checkpoint)
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise BadInputError(f"{src}: no state_dict of tensors")
+    meta = {k: v for k, v in (checkpoint.get("meta") or {}).items() if k in ("dataset_meta", "mmdet_version",
+                                                                            "epoch", "iter", "experiment_name")}
+    buffer = io.BytesIO()
+    torch.save({"state_dict": state, "meta": meta}, buffer)
+    atomic_write_bytes(dst, buffer.getvalue())
+    return meta

@@ -175,3 +175,31 @@ def test_runner_state_round_trips_under_weights_only(tmp_path):
     restored = loaded["message_hub"]["log_scalars"]["train/loss"]
     assert restored.mean() == pytest.approx(7 / 3) and restored.max_length == 5 and restored.max() == 4.0
     assert loaded["lr"] == 0.02 and loaded["history"].tolist() == [0, 1, 2, 3]
+
+
+def test_publish_makes_a_stock_mmengine_checkpoint_safe_to_load(tmp_path):
+    import copyreg
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import torch
+    from mmengine.logging import HistoryBuffer
+
+    reducer = copyreg.dispatch_table.pop(HistoryBuffer)  # save as a stock MMEngine would
+    try:
+        buffer = HistoryBuffer()
+        buffer.update(0.5)
+        torch.save({"state_dict": {"w": torch.arange(4.0)}, "meta": {"dataset_meta": {"classes": ("a",)},
+                    "cfg": "..."}, "message_hub": {"log_scalars": {"loss": buffer}}}, tmp_path / "stock.pth")
+    finally:
+        copyreg.pickle(HistoryBuffer, reducer)
+    with pytest.raises(Exception, match="getattr"):
+        torch.load(tmp_path / "stock.pth")
+    tool = Path(__file__).resolve().parents[2] / "tools" / "publish_model.py"
+    proc = subprocess.run([sys.executable, str(tool), str(tmp_path / "stock.pth"), str(tmp_path / "safe.pth")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    safe = torch.load(tmp_path / "safe.pth")
+    assert torch.equal(safe["state_dict"]["w"], torch.arange(4.0))
+    assert safe["meta"] == {"dataset_meta": {"classes": ("a",)}} and "message_hub" not in safe
