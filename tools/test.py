@@ -6,7 +6,7 @@
 """
 import argparse
 
-from aodraw.mmdet.launch import DictAction, build_runner, load_config
+from aodraw.mmdet.launch import build_runner, load_config, run_arguments
 
 
 def parse_args():
@@ -19,9 +19,7 @@ def parse_args():
                         help="only write the COCO results (a leaderboard submission); needs --json-prefix")
     parser.add_argument("--out", help="also dump the raw predictions to this .pkl file")
     parser.add_argument("--show-dir", help="draw predictions into this folder (under the work dir)")
-    parser.add_argument("--cfg-options", nargs="+", action=DictAction, help="override config keys: key=value")
-    parser.add_argument("--launcher", choices=["none", "pytorch", "slurm", "mpi"], default="none")
-    parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
+    run_arguments(parser)
     return parser.parse_args()
 
 

@@ -5,7 +5,7 @@
 """
 import argparse
 
-from aodraw.mmdet.launch import DictAction, build_runner, load_config
+from aodraw.mmdet.launch import build_runner, load_config, run_arguments
 
 
 def parse_args():
@@ -16,9 +16,7 @@ def parse_args():
     parser.add_argument("--auto-scale-lr", action="store_true", help="scale the lr to the actual total batch size")
     parser.add_argument("--resume", nargs="?", type=str, const="auto",
                         help="resume from this checkpoint, or from the latest one in the work dir")
-    parser.add_argument("--cfg-options", nargs="+", action=DictAction, help="override config keys: key=value")
-    parser.add_argument("--launcher", choices=["none", "pytorch", "slurm", "mpi"], default="none")
-    parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
+    run_arguments(parser)
     return parser.parse_args()
 
 

@@ -9,7 +9,15 @@ from mmengine.runner import Runner
 
 from aodraw.recipes import CONFIG_DIR
 
-__all__ = ["DictAction", "build_runner", "load_config", "resolve_config"]
+__all__ = ["build_runner", "load_config", "resolve_config", "run_arguments"]
+
+
+def run_arguments(parser) -> None:
+    """The options ``tools/train.py`` and ``tools/test.py`` share (MMDetection's names)."""
+    parser.add_argument("--cfg-options", nargs="+", action=DictAction, help="override config keys: key=value")
+    parser.add_argument("--launcher", choices=["none", "pytorch", "slurm", "mpi"], default="none",
+                        help="job launcher (pytorch: torchrun, as tools/dist_*.sh use)")
+    parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
 
 
 def resolve_config(config: str) -> str:
