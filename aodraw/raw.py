@@ -108,6 +108,15 @@ def pack(mosaic: np.ndarray, pattern: str = "RGGB") -> np.ndarray:
     return np.stack([mosaic[ry ^ dy::2, rx ^ dx::2] for dy, dx in PACK_ORDER])
 
 
+def mosaic_rggb(image: np.ndarray) -> np.ndarray:
+    """The RGGB samples of an H x W x 3 RGB image as an H x W mosaic: R at (0, 0), G at (0, 1) and (1, 0), B at
+    (1, 1) of each 2x2 block."""
+    out = image[..., 1].copy()
+    out[0::2, 0::2] = image[0::2, 0::2, 0]
+    out[1::2, 1::2] = image[1::2, 1::2, 2]
+    return out
+
+
 def plane_colours(pattern: str, orientation: int = 1) -> str:
     """Colours of the planes ``pack(orient(mosaic), "RGGB")`` gives (the official slices): "RGBG" unless the
     turned mosaic is no longer RGGB."""

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from aodraw.raw import mosaic_rggb
+
 CFA_CODES = {"R": 0, "G": 1, "B": 2}
 
 
@@ -58,11 +60,8 @@ def scene(height: int, width: int, seed: int = 0) -> np.ndarray:
 def mosaic_of(rgb: np.ndarray, seed: int = 0, black: int = 512) -> np.ndarray:
     """The 14-bit RGGB mosaic a sensor would record of ``rgb`` (plus a little noise)."""
     rng = np.random.default_rng(seed)
-    h, w = rgb.shape[:2]
-    channel = np.ones((h, w), np.int64)
-    channel[0::2, 0::2], channel[1::2, 1::2] = 0, 2
-    values = np.take_along_axis(rgb, channel[..., None], axis=2)[..., 0] * (2 ** 14 - 1 - black) + black
-    values += rng.normal(0, 20, (h, w))
+    values = mosaic_rggb(rgb) * (2 ** 14 - 1 - black) + black
+    values += rng.normal(0, 20, values.shape)
     return np.clip(values, 0, 2 ** 14 - 1).astype(np.uint16)
 
 

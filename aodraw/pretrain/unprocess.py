@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aodraw.pretrain.camera import Camera
+from aodraw.raw import mosaic_rggb
 from evaluators.errors import BadInputError
 
 GAMMA = 2.2
@@ -94,14 +95,6 @@ def inverse_gains(image: np.ndarray, gains: np.ndarray) -> np.ndarray:
     return image * np.maximum(fade + (1.0 - fade) * inverse, inverse)
 
 
-def mosaic(image: np.ndarray) -> np.ndarray:
-    """The RGGB samples of H x W x 3: R at (0, 0), G at (0, 1) and (1, 0), B at (1, 1) of each block."""
-    out = image[..., 1].copy()
-    out[0::2, 0::2] = image[0::2, 0::2, 0]
-    out[1::2, 1::2] = image[1::2, 1::2, 2]
-    return out
-
-
 def add_noise(signal: np.ndarray, shot: float, read: float, normal: np.ndarray) -> np.ndarray:
     """``signal + sqrt(shot * signal + read) * normal`` (Gaussian approximation of Poisson-Gaussian noise)."""
     return signal + np.sqrt(np.maximum(shot * signal + read, 0.0)) * normal
@@ -137,7 +130,7 @@ def unprocess(srgb: np.ndarray, params: UnprocessParams, rng: np.random.Generato
     The standard-normal noise comes from ``normal`` (H x W) or is drawn from ``rng``."""
     if srgb.ndim != 3 or srgb.shape[2] != 3 or srgb.shape[0] % 2 or srgb.shape[1] % 2:
         raise BadInputError(f"unprocess needs an H x W x 3 image with even sides, got shape {srgb.shape}")
-    clean = mosaic(unprocess_rgb(np.asarray(srgb, np.float32), params))
+    clean = mosaic_rggb(unprocess_rgb(np.asarray(srgb, np.float32), params))
     if normal is None:
         normal = rng.standard_normal(clean.shape, np.float32)
     noisy = add_noise(clean, np.float32(params.shot), np.float32(params.read), normal)

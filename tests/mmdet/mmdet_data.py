@@ -29,7 +29,7 @@ def write_dataset(root, n_images: int = 8, seed: int = 0) -> dict:
     """Write the folders of the official layout under ``root`` and return their paths."""
     import cv2
 
-    from aodraw.raw import RAW_SCALE, pack
+    from aodraw.raw import RAW_SCALE, mosaic_rggb, pack
 
     rng = np.random.default_rng(seed)
     folders = {k: root / k for k in ("images_downsampled_srgb", "images_downsampled_raw", "images_slice_raw",
@@ -53,11 +53,7 @@ def write_dataset(root, n_images: int = 8, seed: int = 0) -> dict:
                          "area": 64, "iscrowd": 1, "ignore": 1})
         # one 64 x 64 slice per image: a packed RGGB mosaic of raw values (float32 4 x 32 x 32)
         window = rgb[:, :64].astype(np.float32) * RAW_SCALE
-        mosaic = np.zeros((64, 64), np.float32)
-        mosaic[0::2, 0::2] = window[0::2, 0::2, 0]
-        mosaic[0::2, 1::2] = window[0::2, 1::2, 1]
-        mosaic[1::2, 0::2] = window[1::2, 0::2, 1]
-        mosaic[1::2, 1::2] = window[1::2, 1::2, 2]
+        mosaic = mosaic_rggb(window)
         slice_name = f"{name}__64__0___0"
         np.save(folders["images_slice_raw"] / f"{slice_name}.npy", pack(np.rint(mosaic)).astype(np.float32))
         slice_images.append({"id": i, "file_name": f"{slice_name}.JPG", "height": 64, "width": 64,

@@ -8,6 +8,7 @@ import torch
 from aodraw.pretrain import unprocess as U
 from aodraw.pretrain.camera import Camera
 from aodraw.pretrain.unprocess_torch import mosaic_torch, stack_params, unprocess_rgb_torch, unprocess_torch
+from aodraw.raw import mosaic_rggb
 
 
 def params(shot=1e-3, read=1e-5, seed=0) -> U.UnprocessParams:
@@ -52,7 +53,7 @@ def test_mosaic_phase_is_rggb():
     planes = np.zeros((4, 6, 3))
     for c in range(3):
         planes[..., c] = c + 1
-    m = U.mosaic(planes)
+    m = mosaic_rggb(planes)
     assert m[0, 0] == 1 and m[0, 1] == 2 and m[1, 0] == 2 and m[1, 1] == 3
     assert (m[0::2, 0::2] == 1).all() and (m[1::2, 1::2] == 3).all() and (m[0::2, 1::2] == 2).all()
     t = mosaic_torch(torch.from_numpy(planes.transpose(2, 0, 1)[None].copy()))[0].numpy()
@@ -70,7 +71,7 @@ def test_quantise_includes_black_level_and_clips():
 def test_noise_variance_follows_the_model(shot, read):
     p = params(shot, read)
     grey = np.full((512, 512, 3), 0.45)
-    clean = U.mosaic(U.unprocess_rgb(grey, p))
+    clean = mosaic_rggb(U.unprocess_rgb(grey, p))
     raw = U.unprocess(grey, p, np.random.default_rng(3))
     signal = U.linearise(raw, p.black_level, p.white_level).astype(np.float64)
     for site in ((0, 0), (0, 1), (1, 1)):
