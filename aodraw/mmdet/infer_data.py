@@ -62,13 +62,6 @@ def config_ann_file(cfg) -> str | None:
     return path if path and osp.isfile(path) else None
 
 
-def _stored_path(loader, path: Path) -> Path:
-    """The file the loader will read for ``path`` (RAW loaders swap the ``.JPG`` suffix for ``.npy``)."""
-    if isinstance(loader, LoadAODRawImageFromFile) and path.suffix != loader.suffix:
-        return path.with_suffix(loader.suffix)
-    return path
-
-
 def images_from_ann(ann: str, root: str, loader) -> list[Image]:
     """The images of a COCO annotation file resolved under ``root`` (each checked to exist)."""
     obj, _ = read_json(ann, "annotation")
@@ -78,7 +71,8 @@ def images_from_ann(ann: str, root: str, loader) -> list[Image]:
         name = entry.get("file_name")
         if not isinstance(name, str) or not name:
             raise BadInputError(f"{ann}: image {i} (id {entry['id']}): needs a 'file_name' string")
-        path = _stored_path(loader, Path(root) / name)
+        path = Path(root) / name
+        path = loader.stored_path(path) if isinstance(loader, LoadAODRawImageFromFile) else path
         if not path.is_file():
             raise BadInputError(f"{ann}: image {i} (id {entry['id']}): {path} not found")
         images.append(Image(int(entry["id"]), name, str(path)))

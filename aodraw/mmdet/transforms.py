@@ -33,11 +33,14 @@ class LoadAODRawImageFromFile(BaseTransform):
         self.to_bgr = to_bgr
         self.suffix = suffix
 
-    def read(self, img_path: str) -> tuple[Path, np.ndarray]:
-        """The stored array of ``img_path`` (its suffix replaced by ``suffix``) and where it was read."""
+    def stored_path(self, img_path: str | Path) -> Path:
+        """The file holding the array of ``img_path`` (an annotation's ``.JPG`` name gets ``suffix``)."""
         path = Path(img_path)
-        if path.suffix != self.suffix:
-            path = path.with_suffix(self.suffix)
+        return path if path.suffix == self.suffix else path.with_suffix(self.suffix)
+
+    def read(self, img_path: str) -> tuple[Path, np.ndarray]:
+        """The stored array of ``img_path`` and where it was read."""
+        path = self.stored_path(img_path)
         try:
             return path, np.load(path, allow_pickle=False)
         except (OSError, ValueError) as exc:
