@@ -31,6 +31,13 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_thr: float) -> np.ndarray:
     return np.array(keep, np.int64)
 
 
+def classwise_nms(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, iou_thr: float) -> np.ndarray:
+    """Indices kept by ``nms`` run within each label: labels in ascending order, each best score first."""
+    groups = [np.flatnonzero(labels == label) for label in np.unique(labels)]
+    keep = [group[nms(boxes[group], scores[group], iou_thr)] for group in groups]
+    return np.concatenate(keep) if keep else np.zeros(0, np.int64)
+
+
 def merge_slices(slice_gt, slice_dt, nms_iou: float = 0.6) -> list[dict]:
     """Detections on slices (COCO results on the slice annotation file) as detections on the original images."""
     raw, source = read_json(slice_gt, "slice annotation")
@@ -50,9 +57,7 @@ def merge_slices(slice_gt, slice_dt, nms_iou: float = 0.6) -> list[dict]:
     out = []
     for image_id in np.unique(ori):
         in_image = np.flatnonzero(ori == image_id)
-        for cat in np.unique(dt.cat_ids[in_image]):
-            group = in_image[dt.cat_ids[in_image] == cat]
-            for k in group[nms(boxes[group], dt.scores[group], nms_iou)]:
-                out.append({"image_id": int(image_id), "category_id": int(cat),
-                            "bbox": [float(v) for v in boxes[k]], "score": float(dt.scores[k])})
+        for k in in_image[classwise_nms(boxes[in_image], dt.scores[in_image], dt.cat_ids[in_image], nms_iou)]:
+            out.append({"image_id": int(image_id), "category_id": int(dt.cat_ids[k]),
+                        "bbox": [float(v) for v in boxes[k]], "score": float(dt.scores[k])})
     return out

@@ -24,7 +24,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 import aodraw.mmdet  # noqa: F401  (registers the plug-in; allow-lists MMEngine checkpoint globals)
-from aodraw.convert.merge import nms
+from aodraw.convert.merge import classwise_nms
 from aodraw.mmdet.infer_data import (
     InferenceDataset,
     category_ids,
@@ -121,9 +121,8 @@ def merge_windows(preds: list, offsets: list, size: tuple[int, int], iou_thr: fl
     scores = np.concatenate([p[1] for p in preds])
     labels = np.concatenate([p[2] for p in preds])
     xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
-    keep = [k for label in np.unique(labels) for k in np.flatnonzero(labels == label)[
-        nms(xywh[labels == label], scores[labels == label], iou_thr)]]
-    keep = np.array(sorted(keep, key=lambda k: -scores[k]), np.int64)
+    keep = classwise_nms(xywh, scores, labels, iou_thr)
+    keep = keep[np.argsort(-scores[keep], kind="stable")]
     return boxes[keep], scores[keep], labels[keep]
 
 
