@@ -223,11 +223,11 @@ def run_inference(config: str, checkpoint: str, out: str, images: str | None = N
     results, batch_times, image_times = predict(model, loader, batch_size, nms_iou, progress)
     seconds = time.perf_counter() - start
     detections = []
-    for image, (boxes, scores, labels, _) in zip(image_list, results):
-        if len(labels) and labels.max() >= len(cat_ids):
-            raise BadInputError(f"{checkpoint}: the model predicts class {labels.max()} but only {len(cat_ids)} "
-                                "classes are known (does the config fit the checkpoint?)")
-        detections += coco_results(image.id, boxes, scores, labels, cat_ids)
+    try:
+        for image, (boxes, scores, labels, _) in zip(image_list, results):
+            detections += coco_results(image.id, boxes, scores, labels, cat_ids)
+    except BadInputError as exc:
+        raise BadInputError(f"{checkpoint}: {exc}") from None
 
     write_json(out, detections, indent=False)
     if not ann:

@@ -11,6 +11,7 @@ from mmengine.logging import MMLogger
 
 from evaluators.detection import evaluate_detections
 from evaluators.detection.validate import load_ground_truth
+from evaluators.errors import BadInputError
 from evaluators.report import detection_report
 from evaluators.results import write_json
 
@@ -19,6 +20,9 @@ METRIC_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 
 def coco_results(img_id: int, bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, cat_ids) -> list[dict]:
     """One image's predictions (x1 y1 x2 y2 boxes, class indices) as COCO results entries."""
+    if len(labels) and labels.max() >= len(cat_ids):
+        raise BadInputError(f"the model predicts class index {labels.max()} but only {len(cat_ids)} classes are "
+                            "known: the heads' num_classes must match the dataset's classes")
     out = []
     for (x1, y1, x2, y2), score, label in zip(bboxes.tolist(), scores.tolist(), labels.tolist()):
         out.append({"image_id": int(img_id), "category_id": int(cat_ids[label]),
@@ -80,10 +84,6 @@ class AODRawMetric(BaseMetric):
     def compute_metrics(self, results: list) -> dict:
         logger = MMLogger.get_current_instance()
         cat_ids = self.category_ids()
-        top = max((int(labels.max()) for *_, labels in results if len(labels)), default=-1)
-        if top >= len(cat_ids):
-            raise ValueError(f"the model predicts class index {top} but the dataset has {len(cat_ids)} classes: "
-                             "set the heads' num_classes to the dataset's class count")
         detections = [d for img_id, boxes, scores, labels in results
                       for d in coco_results(img_id, boxes, scores, labels, cat_ids)]
         if self.outfile_prefix:

@@ -203,3 +203,14 @@ def test_publish_makes_a_stock_mmengine_checkpoint_safe_to_load(tmp_path):
     safe = torch.load(tmp_path / "safe.pth")
     assert torch.equal(safe["state_dict"]["w"], torch.arange(4.0))
     assert safe["meta"] == {"dataset_meta": {"classes": ("a",)}} and "message_hub" not in safe
+
+
+def test_coco_results_refuse_a_class_the_dataset_does_not_have():
+    from aodraw.mmdet.metric import coco_results
+    from evaluators.errors import BadInputError
+
+    boxes, scores = np.array([[1.0, 2.0, 5.0, 8.0]]), np.array([0.5])
+    assert coco_results(7, boxes, scores, np.array([2]), [0, 1, 62]) == [
+        {"image_id": 7, "category_id": 62, "bbox": [1.0, 2.0, 4.0, 6.0], "score": 0.5}]
+    with pytest.raises(BadInputError, match="class index 3 but only 3 classes"):
+        coco_results(7, boxes, scores, np.array([3]), [0, 1, 62])
