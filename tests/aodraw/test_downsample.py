@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import PAIRS, make_pairs
+from raw_pairs import PAIRS, make_pairs
 
 from aodraw.cli import main
 from aodraw.convert.downsample import convert_downsample

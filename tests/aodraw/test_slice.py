@@ -4,7 +4,7 @@ import numpy as np
 import orjson
 import pytest
 from click.testing import CliRunner
-from conftest import PAIRS
+from raw_pairs import PAIRS
 
 from aodraw.cli import main
 from aodraw.convert.slice import convert_slice, iof, slice_annotations, sliding_windows

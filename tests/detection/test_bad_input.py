@@ -3,7 +3,7 @@ import json
 import re
 
 import pytest
-from conftest import box, det, tiny_gt, write
+from detection_data import box, det, tiny_gt, write
 
 from evaluators.detection import evaluate_detections
 from evaluators.errors import BadInputError, InputWarning

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import write
+from detection_data import write
 
 from evaluators.detection import evaluate_detections
 

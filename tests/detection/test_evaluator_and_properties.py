@@ -1,6 +1,6 @@
 """The streaming evaluator, and invariants that must hold on any input (hypothesis)."""
 import pytest
-from conftest import box, det, tiny_gt
+from detection_data import box, det, tiny_gt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -5,7 +5,7 @@ import io
 
 import numpy as np
 import pytest
-from conftest import box, det, tiny_gt
+from detection_data import box, det, tiny_gt
 from official_reference import official_precision
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
