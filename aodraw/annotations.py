@@ -12,8 +12,9 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from evaluators.detection.validate import load_ground_truth, read_json
-from evaluators.errors import BadInputError
+from evaluators.detection.validate import load_ground_truth
+from plumbing.errors import BadInputError
+from plumbing.jsonio import read_json
 
 SMALL_RULES = ("ignore", "drop")
 # COCO's size ranges on box area, both in the original and in any scaled frame.

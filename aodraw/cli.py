@@ -8,14 +8,15 @@ import click
 from aodraw.download import FOLDERS, download_annotations, instructions
 from aodraw.infer_cli import infer
 from aodraw.recipes_cli import recipes
-from data_manifests.options import download_options
 from evaluators.detection import PRESETS, evaluate_detections
 from evaluators.detection.engines import BACKENDS
 from evaluators.detection.presets import PROTOCOLS
-from evaluators.errors import ToolkitError, ToolkitGroup
-from evaluators.report import detection_report, detection_rows, format_table, percent, plot_detection
-from evaluators.results import write_csv, write_json
-from evaluators.shards import parse_shard
+from evaluators.report import detection_report, detection_rows, plot_detection
+from plumbing.cli import ToolkitGroup, download_options
+from plumbing.errors import ToolkitError
+from plumbing.files import write_csv, write_json
+from plumbing.jobs import parse_shard
+from plumbing.tables import format_table, percent
 
 
 @click.group(cls=ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -242,7 +243,7 @@ def lock_cmd(root, out):
 def verify_cmd(root, lock_file):
     """Check an AODRaw copy: per-folder completeness, annotated images present, annotation consistency."""
     from aodraw.dataset_check import verify
-    from evaluators.detection.validate import read_json
+    from plumbing.jsonio import read_json
 
     rows, notes, problems = verify(root, read_json(lock_file, "lock")[0] if lock_file else None)
     click.echo(format_table(("folder", "published size", "files", "found", "status"), rows))

@@ -14,11 +14,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from aodraw.categories import LIGHT_TAGS, WEATHER_TAGS
-from aodraw.io import output_complete
-from data_manifests.fetch import file_digest
 from data_manifests.manifest import load
-from evaluators.detection.validate import load_ground_truth, read_json
-from evaluators.errors import BadInputError
+from evaluators.detection.validate import load_ground_truth
+from plumbing.errors import BadInputError
+from plumbing.files import output_complete
+from plumbing.hashing import file_digest
+from plumbing.jsonio import read_json
 
 # annotation file suffix -> (folder, extensions) its images are in
 _IMAGES_OF = {"_annotations.json": (("images", (".ARW", ".JPG")),),

@@ -12,7 +12,7 @@ from aodraw.convert.downsample import convert_downsample
 from aodraw.convert.merge import merge_slices
 from aodraw.convert.slice import convert_slice
 from evaluators.detection import evaluate_detections
-from evaluators.results import write_json
+from plumbing.files import write_json
 
 # name -> (sensor height, width, EXIF orientation of the JPG)
 PAIRS = {"00000000": (400, 600, None), "00000001": (400, 600, None), "00000002": (400, 600, 8),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from aodraw.raw import PACK_ORDER, RAW_MAX, RAW_SCALE, demosaic
-from evaluators.errors import BadInputError
+from plumbing.errors import BadInputError
 
 DEFAULT_GAMMA = 1 / 2.2
 

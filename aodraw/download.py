@@ -16,8 +16,8 @@ import orjson
 from data_manifests.fetch import fetch, fetch_all
 from data_manifests.manifest import Artifact, load
 from evaluators.detection.validate import load_ground_truth
-from evaluators.errors import BadInputError, ChecksumMismatchError
-from evaluators.results import atomic_write_bytes
+from plumbing.errors import BadInputError, ChecksumMismatchError
+from plumbing.files import atomic_write_bytes
 
 # command-line name -> folder name
 FOLDERS = {"annotations": "annotations", "images": "images", "downsampled-raw": "images_downsampled_raw",

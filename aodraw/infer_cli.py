@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from evaluators.errors import ToolkitError
+from plumbing.errors import ToolkitError
 
 
 @click.command()

@@ -1,7 +1,6 @@
 """Reading the AODRaw image folder (NAME.ARW + NAME.JPG pairs) and writing arrays/JPGs atomically."""
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
@@ -9,8 +8,8 @@ import cv2
 import numpy as np
 
 from aodraw.raw import RawImage, read_raw, resolve_orientation
-from evaluators.errors import BadInputError
-from evaluators.results import atomic_write_bytes
+from plumbing.errors import BadInputError
+from plumbing.files import atomic_write_bytes
 
 EXIF_ORIENTATION = 274
 RAW_EXT = ".ARW"
@@ -56,12 +55,6 @@ def read_pair(root: str | os.PathLike, name: str) -> tuple[RawImage, tuple[int, 
     return raw, jpg_hw, resolve_orientation(jpg_hw, raw.mosaic.shape, tag)
 
 
-def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array))
-    return atomic_write_bytes(path, buf.getbuffer())
-
-
 def save_jpg(path: str | os.PathLike, image: np.ndarray) -> Path:
     """Write a BGR image as ``cv2.imwrite`` does (same encoder, same default quality 95)."""
     ok, data = cv2.imencode(".jpg", image)
@@ -70,20 +63,3 @@ def save_jpg(path: str | os.PathLike, image: np.ndarray) -> Path:
     return atomic_write_bytes(path, data.tobytes())
 
 
-def output_complete(path: str | os.PathLike) -> bool:
-    """True when an output file is all there, so a rerun skips it: a .npy whose header and data are complete,
-    a JPG that ends with its end-of-image marker, any other file that exists."""
-    path = Path(path)
-    if path.suffix == ".npy":
-        try:
-            return np.load(path, mmap_mode="r").size > 0
-        except (OSError, ValueError):
-            return False
-    if path.suffix.upper() in (".JPG", ".JPEG"):
-        try:
-            with open(path, "rb") as f:
-                f.seek(-2, os.SEEK_END)
-                return f.read() == b"\xff\xd9"
-        except OSError:
-            return False
-    return path.exists()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from evaluators.errors import BadInputError
+from plumbing.errors import BadInputError
 
 RAW_MAX = 2 ** 14 - 1
 # Upstream divides by (2^14 - 1) / 255 on float32 tensors.

@@ -7,8 +7,8 @@ import click
 import orjson
 
 from aodraw.recipes import RECIPES
-from evaluators.errors import ToolkitError
-from evaluators.report import format_table
+from plumbing.errors import ToolkitError
+from plumbing.tables import format_table
 
 
 @click.group()

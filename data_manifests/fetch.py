@@ -10,11 +10,9 @@ structure check refused it) beside the destination and never used.
 """
 from __future__ import annotations
 
-import hashlib
 import http.client
 import os
 import shutil
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -25,11 +23,11 @@ from urllib.error import HTTPError
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 from urllib.request import HTTPCookieProcessor, Request, build_opener, url2pathname
 
-from tqdm import tqdm
-
 from data_manifests.manifest import Artifact, Manifest
-from evaluators.errors import BadInputError, ChecksumMismatchError, ToolkitError
-from evaluators.results import commit_temp
+from plumbing.errors import BadInputError, ChecksumMismatchError, ToolkitError
+from plumbing.files import commit_temp, temp_name
+from plumbing.hashing import file_digest
+from plumbing.jobs import progress_bar
 
 CHUNK = 1 << 20
 _USER_AGENT = "rawseg-bench-fetch/0.1"
@@ -43,14 +41,6 @@ class _SourceFailed(Exception):
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/rawseg-bench`` (default ``~/.cache/rawseg-bench``)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rawseg-bench"
-
-
-def file_digest(path: str | os.PathLike, algorithm: str) -> str:
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def sources(artifact: Artifact, mirror: str | None) -> list[str | Path]:
@@ -107,9 +97,7 @@ def _problem(path: Path, artifact: Artifact, check: Callable[[Path], None] | Non
 def _install(cached: Path, dest: Path) -> None:
     """Hard-link (or copy) the cached file to ``dest`` through a temporary name."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    os.close(fd)
-    os.unlink(tmp)
+    tmp = temp_name(dest)
     try:
         try:
             os.link(cached, tmp)
@@ -117,7 +105,7 @@ def _install(cached: Path, dest: Path) -> None:
             shutil.copyfile(cached, tmp)
         commit_temp(tmp, dest)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -127,8 +115,7 @@ def _download(artifact: Artifact, srcs: list, target: Path, aside: Path, retries
     part = target.parent / f".{target.name}.part"
     failures, mismatch = [], None
     for src in srcs:
-        with tqdm(total=artifact.size, unit="B", unit_scale=True, unit_divisor=1024, desc=artifact.name,
-                  leave=False, disable=None if progress else True) as bar:
+        with progress_bar(artifact.size, artifact.name, "B", progress, unit_scale=True, unit_divisor=1024) as bar:
             try:
                 if isinstance(src, Path):
                     _copy_local(src, part, bar)
@@ -151,7 +138,7 @@ def _download(artifact: Artifact, srcs: list, target: Path, aside: Path, retries
     raise ToolkitError(f"could not get {artifact.path}: {reasons}")
 
 
-def _copy_local(src: Path, part: Path, bar: tqdm) -> None:
+def _copy_local(src: Path, part: Path, bar) -> None:
     if not src.is_file():
         raise _SourceFailed("no such file in the mirror")
     have = part.stat().st_size if part.exists() else 0
@@ -165,7 +152,7 @@ def _copy_local(src: Path, part: Path, bar: tqdm) -> None:
             bar.update(len(chunk))
 
 
-def _fetch_http(url: str, part: Path, retries: int, backoff: float, timeout: float, bar: tqdm) -> None:
+def _fetch_http(url: str, part: Path, retries: int, backoff: float, timeout: float, bar) -> None:
     """Download ``url`` into ``part`` (resuming it), retrying transient failures with exponential backoff."""
     opener = build_opener(HTTPCookieProcessor(CookieJar()))
     failures = confirmations = 0
@@ -192,7 +179,7 @@ def _fetch_http(url: str, part: Path, retries: int, backoff: float, timeout: flo
         time.sleep(backoff * 2 ** (failures - 1))
 
 
-def _attempt(opener, url: str, part: Path, timeout: float, bar: tqdm) -> str | None:
+def _attempt(opener, url: str, part: Path, timeout: float, bar) -> str | None:
     """One request; the URL to go on with when a confirmation page (Google Drive) answered instead of the file."""
     have = part.stat().st_size if part.exists() else 0
     headers = {"User-Agent": _USER_AGENT, **({"Range": f"bytes={have}-"} if have else {})}

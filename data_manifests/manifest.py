@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluators.errors import ToolkitError
+from plumbing.errors import ToolkitError
 
 _HERE = Path(__file__).resolve().parent
 

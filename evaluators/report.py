@@ -2,29 +2,10 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from pathlib import Path
 
-from evaluators.results import atomic_write_bytes
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence], title: str | None = None,
-                 align_left: int = 1) -> str:
-    """A plain aligned text table: the first ``align_left`` (label) columns left-aligned, the rest right-aligned."""
-    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-
-    def line(row):
-        return "  ".join(c.ljust(w) if i < align_left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-
-    out = [title] if title else []
-    out += [line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]]
-    return "\n".join(out)
-
-
-def percent(value: float) -> str:
-    """A fraction as a percentage with two decimals; '-' where undefined (-1 or NaN)."""
-    return "-" if value is None or value != value or value < 0 else f"{100 * value:.2f}"
+from plumbing.files import atomic_write_bytes
+from plumbing.tables import format_table, percent
 
 
 def detection_report(result) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
-from evaluators.errors import BadInputError
-from evaluators.results import atomic_write_bytes
+from plumbing.errors import BadInputError
+from plumbing.files import atomic_write_bytes
 
 SEGMENTATION = ("validation-segmentation", "train-semi-segmentation")
 _SHOWN = 10

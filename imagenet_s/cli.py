@@ -8,13 +8,13 @@ import click
 
 from data_manifests import manifest as manifests
 from data_manifests.fetch import default_cache_dir, fetch_all
-from data_manifests.options import download_options
-from evaluators.errors import BadInputError, ToolkitError, ToolkitGroup
 from evaluators.luss import folders, matching, report, state
 from evaluators.luss.metrics import LUSSEvaluator, LUSSResult
-from evaluators.results import write_csv, write_json
-from evaluators.shards import parse_shard
 from imagenet_s import archives, leaderboard, lists, prepare, submission
+from plumbing.cli import ToolkitGroup, download_options
+from plumbing.errors import BadInputError, ToolkitError
+from plumbing.files import write_csv, write_json
+from plumbing.jobs import parse_shard
 
 MODES = ("50", "300", "919")
 

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from data_manifests.fetch import file_digest
-from evaluators.errors import BadInputError
 from evaluators.luss.masks import MaskFolder
 from evaluators.luss.metrics import METRIC_KEYS
-from evaluators.results import write_json
 from imagenet_s.submission import METHOD_FIELDS, Limits, score_submission
+from plumbing.errors import BadInputError
+from plumbing.files import write_json
+from plumbing.hashing import file_digest
 
 BOARD_COLUMNS = ("rank", "method", "archive", "match", *METRIC_KEYS, "training_data", "training_scheme",
                  "networks", "link", "sha256", "status")

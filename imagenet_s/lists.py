@@ -5,7 +5,7 @@ import os
 import re
 from pathlib import Path
 
-from evaluators.errors import BadInputError
+from plumbing.errors import BadInputError
 
 WNID = re.compile(r"n\d{8}")
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from evaluators.errors import BadInputError
-from evaluators.results import commit_temp
 from imagenet_s import lists
+from plumbing.errors import BadInputError
+from plumbing.files import commit_temp
 
 # merged ImageNet class -> the ImageNet-S-919 class that receives its training images
 MERGES_919 = {"n04356056": "n04355933", "n04493381": "n02808440", "n03642806": "n03832673",

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from data_manifests.fetch import file_digest
-from evaluators.errors import BadInputError, warn
 from evaluators.luss import folders
 from evaluators.luss.masks import DEFAULT_MAX_PIXELS, MaskFolder, check_header, decode_mask
 from evaluators.luss.matching import loads_match
 from evaluators.luss.metrics import LUSSResult
+from plumbing.errors import BadInputError, warn
+from plumbing.hashing import file_digest
 
 MATCH_FILE, METHOD_FILE = "match.json", "method.txt"
 METHOD_FIELDS = ("Method name", "Training data", "Training scheme", "Networks", "Paper/Project link",

@@ -6,7 +6,7 @@
 import argparse
 import sys
 
-from evaluators.errors import ToolkitError
+from plumbing.errors import ToolkitError
 
 
 def parse_args():

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from aodraw.convert.runner import Summary, run_jobs
-from aodraw.io import RAW_EXT, list_names, output_complete, read_pair, save_npy
+from aodraw.io import RAW_EXT, list_names, read_pair
 from aodraw.raw import RawImage, border_crop, orient, pack, plane_colours, resize_bilinear
-from evaluators.errors import BadInputError
-from evaluators.results import remove_stale_temps, write_json
+from plumbing.errors import BadInputError
+from plumbing.files import needs_writing, save_npy, write_json
+from plumbing.jobs import Summary, run_jobs
 
 
 def bayer_planes(raw: RawImage, jpg_hw: tuple[int, int], orientation: int, downsample: int = 1,
@@ -49,11 +49,10 @@ class BayerJob:
 
     def __call__(self, name: str) -> bool:
         array, sidecar = self.target / f"{name}.npy", self.target / f"{name}.json"
-        if output_complete(array) and output_complete(sidecar):
+        if not needs_writing(array, sidecar):
             return False
         raw, jpg_hw, orientation = read_pair(self.root, name)
         planes, colours = bayer_planes(raw, jpg_hw, orientation, self.downsample, self.cfa_aware)
-        remove_stale_temps(array)
         save_npy(array, planes)
         write_json(sidecar, {"file": array.name, "shape": list(planes.shape), "dtype": "uint16", "planes": colours,
                              "cfa_pattern": raw.cfa_pattern, "black_level": list(raw.black_level),

@@ -13,10 +13,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from aodraw.convert.runner import Summary, run_jobs
-from aodraw.io import JPG_EXT, RAW_EXT, list_names, output_complete, read_jpg, read_pair, save_jpg, save_npy
+from aodraw.io import JPG_EXT, RAW_EXT, list_names, read_jpg, read_pair, save_jpg
 from aodraw.raw import RAW_SCALE, RawImage, border_offsets, demosaic_x4, orient, resize_bilinear
-from evaluators.results import remove_stale_temps
+from plumbing.files import needs_writing, save_npy
+from plumbing.jobs import Summary, run_jobs
 
 
 def downsample_raw(raw: RawImage, jpg_hw: tuple[int, int], orientation: int, scale: int = 3,
@@ -53,17 +53,13 @@ class DownsampleJob:
 
     def __call__(self, name: str) -> bool:
         if self.kind == "raw":
-            out = self.target / f"{name}.npy"
-            if output_complete(out):
+            if not needs_writing(out := self.target / f"{name}.npy"):
                 return False
-            remove_stale_temps(out)
             raw, jpg_hw, orientation = read_pair(self.root, name)
             save_npy(out, downsample_raw(raw, jpg_hw, orientation, cfa_aware=self.cfa_aware))
             return True
-        out = self.target / f"{name}{JPG_EXT}"
-        if output_complete(out):
+        if not needs_writing(out := self.target / f"{name}{JPG_EXT}"):
             return False
-        remove_stale_temps(out)
         save_jpg(out, downsample_srgb(read_jpg(self.root / f"{name}{JPG_EXT}")))
         return True
 

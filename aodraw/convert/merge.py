@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from evaluators.detection.validate import load_detections, load_ground_truth, read_json
-from evaluators.errors import BadInputError
+from evaluators.detection.validate import load_detections, load_ground_truth
+from plumbing.errors import BadInputError
+from plumbing.jsonio import read_json
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_thr: float) -> np.ndarray:

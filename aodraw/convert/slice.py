@@ -15,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from aodraw.convert.runner import Summary, run_jobs
-from aodraw.io import JPG_EXT, output_complete, read_jpg, read_pair, save_jpg, save_npy
+from aodraw.io import JPG_EXT, read_jpg, read_pair, save_jpg
 from aodraw.raw import border_crop, orient, pack
-from evaluators.detection.validate import load_ground_truth, read_json
-from evaluators.errors import BadInputError
-from evaluators.results import remove_stale_temps, write_json
+from evaluators.detection.validate import load_ground_truth
+from plumbing.errors import BadInputError
+from plumbing.files import needs_writing, save_npy, write_json
+from plumbing.jobs import Summary, run_jobs
+from plumbing.jsonio import read_json
 
 SRGB_PADDING = (104, 116, 124)  # BGR order, as OpenCV holds the JPG
 RAW_PADDING = 0  # upstream crashes here (3 padding values for 4 planes); only windows past the image edge need it
@@ -127,14 +128,13 @@ class SliceJob:
     cfa_aware: bool = False
 
     def __call__(self, stem: str) -> bool:
-        todo = [w for w in self.windows[stem] if not output_complete(self.target / w[2])]
+        todo = [w for w in self.windows[stem] if needs_writing(self.target / w[2])]
         if not todo:
             return False
         image = self._load(stem)
         half = self.size // (2 if self.kind == "raw" else 1)
         for x, y, file_name in todo:
             out = self.target / file_name
-            remove_stale_temps(out)
             if self.kind == "raw":
                 patch = cut_window(image, y // 2, x // 2, half, RAW_PADDING)
                 save_npy(out, patch.transpose(2, 0, 1).astype(np.float32))

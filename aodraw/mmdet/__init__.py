@@ -1,13 +1,13 @@
 """AODRaw as a plug-in for stock MMDetection 3.x: ``custom_imports=dict(imports=['aodraw.mmdet'])`` registers
 ``AODRawDataset``, ``LoadAODRawImageFromFile``, ``AODRawMetric``, ``AODRawConvNeXt`` and ``AODRawRunner`` (RF-Next)
 into MMDetection's registries."""
+from aodraw.mmdet import backbone_scheme as _backbone_scheme  # noqa: F401  (registers aodraw-backbone://PATH)
 from aodraw.mmdet.checkpoints import allow_mmengine_checkpoints
 from aodraw.mmdet.convnext import AODRawConvNeXt
 from aodraw.mmdet.dataset import AODRawDataset
 from aodraw.mmdet.metric import AODRawMetric
 from aodraw.mmdet.rfnext import AODRawRunner
 from aodraw.mmdet.transforms import LoadAODRawImageFromFile
-from aodraw.pretrain import checkpoint as _backbone_scheme  # noqa: F401  (registers aodraw-backbone://PATH)
 
 allow_mmengine_checkpoints()
 

@@ -17,8 +17,8 @@ import os
 
 import numpy as np
 
-from evaluators.errors import BadInputError
-from evaluators.results import atomic_write_bytes
+from plumbing.errors import BadInputError
+from plumbing.files import atomic_write_bytes
 
 
 def _numpy_globals() -> list:

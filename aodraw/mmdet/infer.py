@@ -38,9 +38,9 @@ from aodraw.mmdet.infer_data import (
 from aodraw.mmdet.launch import load_config, without_pretrained_weights
 from aodraw.mmdet.metric import coco_results
 from aodraw.mmdet.rfnext import apply_rfsearch, rfsearch_hook_cfg
-from evaluators.errors import BadInputError
-from evaluators.report import format_table
-from evaluators.results import write_json
+from plumbing.errors import BadInputError
+from plumbing.files import write_json
+from plumbing.tables import format_table
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 AMP_NAMES = {dtype: name for name, dtype in AMP_DTYPES.items()}

@@ -15,8 +15,9 @@ from mmengine.dataset import Compose
 from aodraw.convert.slice import RAW_PADDING, SRGB_PADDING, cut_window, sliding_windows
 from aodraw.mmdet.metric import AODRawMetric
 from aodraw.mmdet.transforms import LoadAODRawImageFromFile
-from evaluators.detection.validate import load_ground_truth, read_json
-from evaluators.errors import BadInputError
+from evaluators.detection.validate import load_ground_truth
+from plumbing.errors import BadInputError
+from plumbing.jsonio import read_json
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 ANNOTATION_STEPS = ("LoadAnnotations", "mmdet.LoadAnnotations")

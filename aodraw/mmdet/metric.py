@@ -11,9 +11,9 @@ from mmengine.logging import MMLogger
 
 from evaluators.detection import evaluate_detections
 from evaluators.detection.validate import load_ground_truth
-from evaluators.errors import BadInputError
 from evaluators.report import detection_report
-from evaluators.results import write_json
+from plumbing.errors import BadInputError
+from plumbing.files import write_json
 
 METRIC_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 

@@ -8,7 +8,7 @@ from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 
 from aodraw.detector_input import DEFAULT_GAMMA, render_raw
-from evaluators.errors import BadInputError
+from plumbing.errors import BadInputError
 
 
 @TRANSFORMS.register_module()

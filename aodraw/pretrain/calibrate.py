@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from aodraw.pretrain.camera import SRGB_TO_XYZ, Camera
 from aodraw.raw import pack, read_raw
-from evaluators.errors import BadInputError
+from plumbing.errors import BadInputError
 
 RAW_EXTS = (".arw", ".dng", ".nef", ".cr2", ".cr3", ".raf", ".orf", ".rw2")
 BLOCK = 8

@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from evaluators.detection.validate import read_json
-from evaluators.errors import BadInputError
-from evaluators.results import write_json
+from plumbing.errors import BadInputError
+from plumbing.files import write_json
+from plumbing.jsonio import read_json
 
 # sRGB (linear, D65) -> XYZ, IEC 61966-2-1.
 SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],

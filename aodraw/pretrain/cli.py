@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from evaluators.report import format_table
+from plumbing.tables import format_table
 
 
 @click.group()

@@ -19,7 +19,7 @@ import torch
 from aodraw.detector_input import render_raw
 from aodraw.pretrain.camera import Camera
 from aodraw.pretrain.synthesize import IMAGE_EXTS, read_srgb, synthesize
-from evaluators.errors import BadInputError
+from plumbing.errors import BadInputError
 
 MEAN = np.array([123.675, 116.28, 103.53], np.float32)
 STD = np.array([58.395, 57.12, 57.375], np.float32)

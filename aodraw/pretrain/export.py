@@ -4,7 +4,7 @@ Format: ``{'state_dict': {backbone keys without prefix: tensor}, 'meta': {...}}`
 only, so ``torch.load(weights_only=True)`` reads it). ``backbone.load_state_dict(ckpt['state_dict'], strict=True)``
 works for the MMDetection/MMPretrain backbone built from the same config; ResNet and ``mmpretrain.ConvNeXt`` load it
 through ``init_cfg=dict(type='Pretrained', checkpoint=PATH)``, MMDetection's SwinTransformer through
-``aodraw.pretrain.checkpoint`` (see there).
+``aodraw.mmdet.backbone_scheme`` (see there).
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import os
 
 import torch
 
-from evaluators.errors import BadInputError
-from evaluators.results import atomic_write_bytes
+from plumbing.errors import BadInputError
+from plumbing.files import atomic_write_bytes
 
 
 def backbone_state(checkpoint: dict, path: str | os.PathLike) -> dict[str, torch.Tensor]:

@@ -17,7 +17,7 @@ import re
 import torch
 from torch import nn
 
-from evaluators.errors import BadInputError, ToolkitError
+from plumbing.errors import BadInputError, ToolkitError
 
 
 def build_backbone(cfg: dict) -> nn.Module:

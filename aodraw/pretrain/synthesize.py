@@ -15,13 +15,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from aodraw.convert.runner import Summary, run_jobs
-from aodraw.io import output_complete, save_npy
 from aodraw.pretrain.camera import Camera
 from aodraw.pretrain.unprocess import draw_params, image_rng, unprocess
 from aodraw.raw import RAW_SCALE, demosaic, pack
-from evaluators.errors import BadInputError
-from evaluators.results import remove_stale_temps
+from plumbing.errors import BadInputError
+from plumbing.files import needs_writing, save_npy
+from plumbing.jobs import Summary, run_jobs
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png")
 
@@ -69,11 +68,10 @@ class UnprocessJob:
 
     def __call__(self, name: str) -> bool:
         array, bayer = self.out / f"{name}.npy", self.out / f"{name}.bayer.npy"
-        if output_complete(array) and output_complete(bayer):
+        if not needs_writing(array, bayer):
             return False
         rendered, raw = synthesize(read_srgb(self.images[name]), self.camera, image_rng(self.seed, name))
         for path, data in ((array, rendered), (bayer, pack(raw))):
-            remove_stale_temps(path)
             save_npy(path, data)
         return True
 

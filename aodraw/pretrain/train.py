@@ -24,8 +24,8 @@ from aodraw.pretrain.camera import read_camera
 from aodraw.pretrain.data import DistillationDataset
 from aodraw.pretrain.losses import distillation_loss
 from aodraw.pretrain.models import Classifier, load_classifier
-from evaluators.errors import BadInputError
-from evaluators.results import atomic_write_bytes
+from plumbing.errors import BadInputError
+from plumbing.files import atomic_write_bytes
 
 DEFAULTS = {
     "seed": 0, "amp": True, "log_interval": 50, "save_interval": 1000, "student_init": "teacher",

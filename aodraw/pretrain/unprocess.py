@@ -15,7 +15,7 @@ import numpy as np
 
 from aodraw.pretrain.camera import Camera
 from aodraw.raw import mosaic_rggb
-from evaluators.errors import BadInputError
+from plumbing.errors import BadInputError
 
 GAMMA = 2.2
 EPS = 1e-8

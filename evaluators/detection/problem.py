@@ -20,7 +20,7 @@ import numpy as np
 from evaluators.detection.conditions import bucket_names, image_buckets
 from evaluators.detection.presets import Preset
 from evaluators.detection.validate import Detections, GroundTruth
-from evaluators.errors import warn
+from plumbing.errors import warn
 
 
 @dataclass(frozen=True)

@@ -5,18 +5,16 @@ checks whole columns with NumPy; only when a column fails is the list walked to 
 """
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import numpy as np
-import orjson
 
-from evaluators.errors import BadInputError, warn
+from plumbing.errors import BadInputError, warn
+from plumbing.jsonio import parse_json, read_bytes
 
 
 @dataclass(frozen=True)
@@ -54,43 +52,16 @@ class Detections:
                              for f in ("image_ids", "cat_ids", "boxes", "scores")))
 
 
-def read_json(src: Any, what: str) -> tuple[Any, str]:
-    """Return (parsed object, source name). ``src`` is a path or an already loaded object."""
-    if isinstance(src, (str, os.PathLike)):
-        return _parse_json(_read_file(src, what), Path(src)), str(src)
-    return src, f"<{what}>"
-
-
-def _read_file(src: str | os.PathLike, what: str) -> bytes:
-    path = Path(src)
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise BadInputError(f"{path}: {what} file not found") from None
-    except IsADirectoryError:
-        raise BadInputError(f"{path}: expected a {what} JSON file, got a directory") from None
-
-
-def _parse_json(data: bytes, path: Path) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        try:  # Python's json writes NaN/Infinity tokens: parse them so validation can name the entry
-            return json.loads(data)
-        except ValueError:
-            raise BadInputError(f"{path}: invalid JSON: {exc}") from None
-
-
 def load_ground_truth(src: Any) -> GroundTruth:
     """Load and validate a COCO detection ground truth (path or dict)."""
     if isinstance(src, GroundTruth):
         return src
     if isinstance(src, (str, os.PathLike)):
-        data = _read_file(src, "ground truth")
+        data = read_bytes(src, "ground truth")
         fast = _typed_ground_truth(data, str(src))
         if fast is not None:
             return fast
-        obj, source = _parse_json(data, Path(src)), str(src)
+        obj, source = parse_json(data, src), str(src)
     else:
         obj, source = src, "<ground truth>"
     if not isinstance(obj, dict):
@@ -201,11 +172,11 @@ def load_detections(src: Any, gt: GroundTruth) -> Detections:
     if isinstance(src, Detections):
         return src
     if isinstance(src, (str, os.PathLike)):
-        data = _read_file(src, "detections")
+        data = read_bytes(src, "detections")
         fast = _typed_detections(data, gt, str(src))
         if fast is not None:
             return fast
-        obj, source = _parse_json(data, Path(src)), str(src)
+        obj, source = parse_json(data, src), str(src)
     else:
         obj, source = src, "<detections>"
     if isinstance(obj, dict):

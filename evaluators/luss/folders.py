@@ -8,31 +8,22 @@ returns a small partial state (an evaluator or a co-occurrence counter) that the
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from functools import partial
-from multiprocessing import get_context
 from typing import Any, Protocol
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from evaluators.luss.masks import MaskFolder, pair_names
 from evaluators.luss.matching import MatchCounter, label_sets, match_lookup, read_match
 from evaluators.luss.metrics import LUSSEvaluator, LUSSResult
-from evaluators.shards import take_shard
+from plumbing.jobs import run_chunks, take_shard
 
 
 class MaskSource(Protocol):
     def names(self) -> list[str]: ...
 
     def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray: ...
-
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def as_source(source: Any) -> MaskSource:
@@ -67,37 +58,8 @@ def _match_chunk(gt: MaskSource, pred: MaskSource, num_classes: int, names: list
     return counter
 
 
-def _quiet_worker() -> None:
+def _one_opencv_thread() -> None:
     cv2.setNumThreads(1)  # one process per core; OpenCV's own threads would only compete
-
-
-def run_chunks(task: Callable[[list[str]], Any], names: list[str], workers: int | None = None,
-               progress: bool = True, desc: str = "") -> Iterator[Any]:
-    """Yield ``task(chunk)`` for chunks of ``names``, in worker processes when ``workers`` > 1,
-    with a progress bar (images) on stderr. The first error cancels the rest and is raised."""
-    workers = max(1, workers or default_workers())
-    size = max(1, min(64, len(names) // (workers * 8) or 1))
-    chunks = [names[i:i + size] for i in range(0, len(names), size)]
-    with tqdm(total=len(names), desc=desc, unit="img", file=sys.stderr, disable=None if progress else True,
-              leave=False) as bar:
-        if workers == 1 or len(chunks) <= 1:
-            for chunk in chunks:
-                yield task(chunk)
-                bar.update(len(chunk))
-            return
-        # a fork server, not fork: a process forked after OpenCV (or LibRaw's OpenMP) ran threads can deadlock
-        with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=get_context("forkserver"),
-                                 initializer=_quiet_worker) as pool:
-            pending = {pool.submit(task, chunk): len(chunk) for chunk in chunks}
-            try:
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        yield future.result()
-                        bar.update(pending.pop(future))
-            finally:
-                for future in pending:
-                    future.cancel()
 
 
 def accumulate_evaluation(gt_dir: Any, pred_dir: Any, num_classes: int, match: Any = None, *,
@@ -110,7 +72,7 @@ def accumulate_evaluation(gt_dir: Any, pred_dir: Any, num_classes: int, match: A
     chosen = select_images(gt, pred, names, shard)
     task = partial(_evaluate_chunk, gt, pred, num_classes, match_lookup(match))
     total = LUSSEvaluator(num_classes)
-    for part in run_chunks(task, chosen, workers, progress, "evaluate"):
+    for part in run_chunks(task, chosen, workers, progress, "evaluate", _one_opencv_thread):
         total.merge(part)
     return total
 
@@ -143,7 +105,8 @@ def accumulate_matching(gt_dir: Any, pred_dir: Any, num_classes: int, *, names: 
     gt, pred = as_source(gt_dir), as_source(pred_dir)
     chosen = select_images(gt, pred, names, shard)
     total = MatchCounter(num_classes)
-    for part in run_chunks(partial(_match_chunk, gt, pred, num_classes), chosen, workers, progress, "match"):
+    for part in run_chunks(partial(_match_chunk, gt, pred, num_classes), chosen, workers, progress, "match",
+                           _one_opencv_thread):
         total.merge(part)
     return total
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from evaluators.errors import BadInputError
-from evaluators.results import atomic_write_bytes
+from plumbing.errors import BadInputError
+from plumbing.files import atomic_write_bytes
 
 BACKGROUND = 0
 IGNORE = 1000

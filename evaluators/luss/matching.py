@@ -17,9 +17,9 @@ from pathlib import Path
 import munkres
 import numpy as np
 
-from evaluators.errors import BadInputError, warn
 from evaluators.luss.masks import IGNORE, MAX_ID, as_uint16, count_ids
-from evaluators.results import atomic_write_text
+from plumbing.errors import BadInputError, warn
+from plumbing.files import atomic_write_text
 
 NO_CLASS = MAX_ID  # what predicted labels missing from a match become: a label outside 0..N
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from evaluators.errors import BadInputError
 from evaluators.luss.masks import IGNORE, as_uint16, count_ids
+from plumbing.errors import BadInputError
 
 SIZE_BUCKETS = ("S", "MS", "ML", "L")
 SIZE_LIMITS = (5, 25, 50)  # ceil(100 * class pixels / non-ignored pixels) <= limit; larger is L

@@ -5,7 +5,7 @@ import math
 from collections.abc import Sequence
 
 from evaluators.luss.metrics import LUSSResult
-from evaluators.report import format_table
+from plumbing.tables import format_table
 
 SUMMARY_GROUPS = (("mIoU", "Acc", "mBIoU", "FMeasure"), ("S", "MS", "ML", "L"), ("BS", "BMS", "BML", "BL"))
 

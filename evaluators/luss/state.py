@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluators.errors import BadInputError, warn
 from evaluators.luss.matching import MatchCounter
 from evaluators.luss.metrics import LUSSEvaluator
-from evaluators.results import atomic_write_bytes
+from plumbing.errors import BadInputError, warn
+from plumbing.files import atomic_write_bytes
 
 STATE_VERSION = 1
 EVALUATION, MATCHING = "luss-evaluation", "luss-matching"

@@ -4,7 +4,7 @@ import pytest
 
 from aodraw.detector_input import apply_gamma, demosaic_pack, render_raw, unpack
 from aodraw.raw import RAW_SCALE, demosaic, pack
-from evaluators.errors import BadInputError
+from plumbing.errors import BadInputError
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from raw_pairs import PAIRS, make_pairs
 
 from aodraw.cli import main
 from aodraw.convert.downsample import convert_downsample
-from aodraw.io import output_complete
 from aodraw.raw import RAW_SCALE, border_crop, demosaic, orient, resize_bilinear
 from aodraw.synthetic_raw import write_dng, write_jpg
+from plumbing.files import output_complete
 
 AODRAW = Path(sys.executable).parent / "aodraw"
 
@@ -82,7 +82,7 @@ def test_corrupt_inputs_are_reported_and_skipped(images, tmp_path):
     (root / "00000002.JPG").write_bytes(data[: len(data) // 2])
     result = CliRunner().invoke(main, ["convert", "downsample", "--root", str(root), "--target",
                                        str(tmp_path / "srgb"), "--kind", "srgb", "--workers", "1"])
-    assert result.exit_code == 1 and "failed 00000002: BadInputError" in result.output
+    assert result.exit_code == 1 and "failed 00000002: " in result.output and "BadInputError" not in result.output
     assert "truncated JPG" in result.output and not (tmp_path / "srgb" / "00000002.JPG").exists()
 
 

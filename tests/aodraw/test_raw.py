@@ -21,7 +21,7 @@ from aodraw.raw import (
     turned_pattern,
 )
 from aodraw.synthetic_raw import write_dng
-from evaluators.errors import BadInputError
+from plumbing.errors import BadInputError
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 CANON = SHARED / "reference" / "raw_samples" / "canon_550d_colorchart.dng"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from aodraw.cli import main
 from aodraw.download import download_annotations
 from data_manifests import manifest
-from evaluators.errors import ChecksumMismatchError
+from plumbing.errors import ChecksumMismatchError
 
 
 def _gt(images, boxes, tags=("low_light",)):

@@ -8,7 +8,7 @@ from shared_reference import REFERENCE
 
 from data_manifests import manifest
 from data_manifests.fetch import fetch, fetch_all
-from evaluators.errors import BadInputError, ChecksumMismatchError, ToolkitError
+from plumbing.errors import BadInputError, ChecksumMismatchError, ToolkitError
 
 NAMES = "names/ImageNetS_im50_validation.txt"  # 57,903 bytes
 

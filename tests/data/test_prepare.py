@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from PIL import Image
 from shared_reference import REFERENCE
 
-from evaluators.errors import BadInputError
 from imagenet_s import archives, lists, prepare
 from imagenet_s.cli import main
+from plumbing.errors import BadInputError
 
 LISTS = REFERENCE / "imagenet_s"
 FILES = prepare.list_files(LISTS, "50")

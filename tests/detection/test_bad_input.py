@@ -6,7 +6,7 @@ import pytest
 from detection_data import box, det, tiny_gt, write
 
 from evaluators.detection import evaluate_detections
-from evaluators.errors import BadInputError, InputWarning
+from plumbing.errors import BadInputError, InputWarning
 
 GOOD_GT = tiny_gt([box(10, 10, 20, 20), box(50, 50, 20, 20, cat=2)], tags=[["fog"]])
 GOOD_DT = [det(10, 10, 20, 20, 0.9), det(50, 50, 20, 20, 0.8, cat=2)]

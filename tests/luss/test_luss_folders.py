@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from luss_data import save_mask
 
-from evaluators.errors import BadInputError, InputWarning
 from evaluators.luss import (
     LUSSEvaluator,
     MatchCounter,
@@ -17,7 +16,8 @@ from evaluators.luss import (
     merge_states,
     save_state,
 )
-from evaluators.shards import parse_shard, take_shard
+from plumbing.errors import BadInputError, InputWarning
+from plumbing.jobs import parse_shard, take_shard
 
 
 def in_memory(pairs, num_classes, lookup=None):

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from evaluators.errors import BadInputError
 from evaluators.luss import MaskFolder, decode_mask, encode_mask, write_mask
 from evaluators.luss.masks import check_header, pair_names
+from plumbing.errors import BadInputError
 
 
 def png_bytes(image: Image.Image) -> bytes:

@@ -10,9 +10,9 @@ import pytest
 from luss_data import make_pairs
 from scipy.optimize import linear_sum_assignment
 
-from evaluators.errors import BadInputError, InputWarning
 from evaluators.luss import LUSSEvaluator, MatchCounter, match_lookup, read_match, write_match
 from evaluators.luss.matching import NO_CLASS, assign, label_sets, loads_match
+from plumbing.errors import BadInputError, InputWarning
 
 
 def test_label_sets_drop_background_ignore_and_out_of_range():

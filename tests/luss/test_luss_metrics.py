@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from luss_data import make_pairs, random_mask
 
-from evaluators.errors import BadInputError
 from evaluators.luss import LUSSEvaluator
 from evaluators.luss.metrics import METRIC_KEYS, _size_groups, boundary_mask, boundary_width
-from evaluators.results import write_json
+from plumbing.errors import BadInputError
+from plumbing.files import write_json
 
 
 def evaluate(pairs, num_classes):

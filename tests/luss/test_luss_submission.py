@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from luss_data import make_pairs, write_pairs
 from PIL import Image
 
-from evaluators.errors import BadInputError, InputWarning
 from evaluators.luss import encode_mask, evaluate_folders, match_folders
 from imagenet_s.cli import main
 from imagenet_s.leaderboard import leaderboard
 from imagenet_s.submission import METHOD_FIELDS, Limits, inspect_archive, score_submission
+from plumbing.errors import BadInputError, InputWarning
 
 METHOD = """Method name: PASS
 Training data: ImageNet-S50 train

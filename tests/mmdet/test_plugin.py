@@ -77,7 +77,7 @@ def test_raw_loader_renders_downsampled_and_slice_arrays(tiny_data):
 def test_raw_loader_names_a_bad_file(tmp_path):
     from mmdet.registry import TRANSFORMS
 
-    from evaluators.errors import BadInputError
+    from plumbing.errors import BadInputError
 
     np.save(tmp_path / "bad.npy", np.zeros((2, 4, 4), np.float32))
     with pytest.raises(BadInputError, match="bad.npy"):
@@ -207,7 +207,7 @@ def test_publish_makes_a_stock_mmengine_checkpoint_safe_to_load(tmp_path):
 
 def test_coco_results_refuse_a_class_the_dataset_does_not_have():
     from aodraw.mmdet.metric import coco_results
-    from evaluators.errors import BadInputError
+    from plumbing.errors import BadInputError
 
     boxes, scores = np.array([[1.0, 2.0, 5.0, 8.0]]), np.array([0.5])
     assert coco_results(7, boxes, scores, np.array([2]), [0, 1, 62]) == [

@@ -18,8 +18,8 @@ require_train_extra(module_level=True)
 from mmengine.config import ConfigDict  # noqa: E402
 
 from aodraw.cli import main  # noqa: E402
+from aodraw.mmdet.backbone_scheme import SCHEME  # noqa: E402
 from aodraw.pretrain.camera import Camera  # noqa: E402
-from aodraw.pretrain.checkpoint import SCHEME  # noqa: E402
 from aodraw.pretrain.data import DistillationDataset  # noqa: E402
 from aodraw.pretrain.losses import distillation_loss  # noqa: E402
 from aodraw.pretrain.models import Classifier, build_backbone, load_classifier, resolve_backbone  # noqa: E402

@@ -43,7 +43,7 @@ PEERS = ("hotcoco", "faster-coco-eval", "pycocotools")
 def make_files(name: str, folder: Path) -> tuple[Path, Path]:
     sys.path.insert(0, str(REPO))
     from aodraw.synthetic import SyntheticSpec, make_dataset
-    from evaluators.results import write_json
+    from plumbing.files import write_json
 
     spec = {k: v for k, v in WORKLOADS[name].items() if k != "preset"}
     gt, dt = make_dataset(SyntheticSpec(seed=2026, **spec))

@@ -29,9 +29,10 @@ sys.path.insert(0, str(REPO))
 from aodraw.convert.bayer import BayerJob, convert_bayer  # noqa: E402
 from aodraw.convert.downsample import DownsampleJob, convert_downsample  # noqa: E402
 from aodraw.convert.slice import SliceJob, slice_annotations  # noqa: E402
-from aodraw.io import read_pair, save_npy  # noqa: E402
+from aodraw.io import read_pair  # noqa: E402
 from aodraw.raw import RAW_SCALE, border_offsets, demosaic_x4, orient, read_raw, resize_bilinear  # noqa: E402
 from aodraw.synthetic_raw import write_pair  # noqa: E402
+from plumbing.files import save_npy  # noqa: E402
 
 OFFICIAL = "official (reference figure measured here, not run)"
 OFFICIAL_S = {"downsample raw": 1.57, "downsample srgb": 0.18, "slice raw": 0.78}

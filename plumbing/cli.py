@@ -1,0 +1,123 @@
+"""The command-line convention every entry point shares: one ``error: ...`` line and an exit code for every
+toolkit error (``plumbing.errors.exit_code``), ``warning: ...`` lines for input warnings, and the shared options.
+
+Meanings fixed once for every command: ``--json PATH`` writes a file; ``--format json`` prints JSON on stdout;
+``--workers N`` (default: the CPUs this process may use); ``--shard K/N``.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+
+import click
+import orjson
+
+from plumbing.errors import EXIT_BAD_INPUT, EXIT_FAILURE, InputWarning, exit_code
+from plumbing.jobs import parse_shard
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+@contextlib.contextmanager
+def reported_errors() -> Iterator[None]:
+    """Inside: input warnings are printed as ``warning: ...`` lines on stderr, and a toolkit error or OSError ends
+    the process with ``error: <message>`` and its exit code (any other exception is a bug and keeps its
+    traceback)."""
+    def show(message, category, *_args, **_kwargs):
+        if issubclass(category, InputWarning):
+            click.echo(f"warning: {message}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", InputWarning)
+        warnings.showwarning = show
+        try:
+            yield
+        except Exception as exc:
+            code = exit_code(exc)
+            if code is None:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(code)
+
+
+class ToolkitGroup(click.Group):
+    """A click group whose commands follow the convention: usage errors are one ``error: ...`` line (exit 2),
+    toolkit errors one line with their exit code, never a traceback or a usage block."""
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"error: {exc.format_message()}{where}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(EXIT_FAILURE)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx: click.Context):
+        with reported_errors():
+            return super().invoke(ctx)
+
+
+def run_script(main: Callable[[], object]) -> None:
+    """Run a ``tools/*.py`` script's ``main`` under the same convention as the console scripts."""
+    with reported_errors():
+        main()
+
+
+def stack(*options: Callable) -> Callable:
+    """One decorator applying ``options`` in the order written (the first is listed first in ``--help``)."""
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def workers_option(help_text: str = "Worker processes [default: the CPUs this process may use].") -> Callable:
+    """``--workers N`` (N >= 1; default None: the worker-count rule of ``plumbing.jobs``)."""
+    return click.option("--workers", type=click.IntRange(1), default=None, help=help_text)
+
+
+def shard_option(what: str = "the sorted work list") -> Callable:
+    """``--shard K/N``, parsed into (K, N) (None when not given)."""
+    return click.option("--shard", metavar="K/N", callback=lambda _ctx, _param, value: value and parse_shard(value),
+                        help=f"Process only shard K of N of {what} (for SLURM arrays and batch schedulers).")
+
+
+def json_option(help_text: str = "Write the results as JSON to this file.") -> Callable:
+    """``--json PATH``: always a file to write."""
+    return click.option("--json", "json_out", metavar="OUT.json", type=click.Path(dir_okay=False), help=help_text)
+
+
+def format_option(what: str = "the results") -> Callable:
+    """``--format text|json``: how to print ``what`` on stdout."""
+    return click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+                        show_default=True, help=f"Print {what} as a text table or as JSON on stdout.")
+
+
+def echo_json(obj) -> None:
+    """Print ``obj`` as indented JSON on stdout (NumPy values allowed)."""
+    click.echo(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode())
+
+
+def download_options(env: str) -> Callable:
+    """``--mirror`` (default ``$env``), ``--cache-dir``, ``--retries``, ``--timeout`` of every download command."""
+    return stack(
+        click.option("--mirror", help=f"Mirror with the upstream layout: http(s):// URL, file:// URL or folder "
+                                      f"(default: ${env}, else upstream)."),
+        click.option("--cache-dir", type=click.Path(file_okay=False),
+                     help="Download cache (default: ~/.cache/rawseg-bench)."),
+        click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True,
+                     help="Retries per source on transient failures (exponential backoff)."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+                     help="Seconds without data before a connection counts as failed."))

@@ -1,0 +1,47 @@
+"""Reading JSON inputs (annotation, result, camera, lock, recipe files) with errors that name the file."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from plumbing.errors import BadInputError, MissingInputError
+
+
+def read_bytes(path: str | os.PathLike, what: str) -> bytes:
+    """The bytes of the ``what`` file at ``path``.
+
+    Raises:
+        MissingInputError: the file does not exist.
+        BadInputError: ``path`` is a folder.
+    """
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise MissingInputError(f"{path}: {what} file not found") from None
+    except IsADirectoryError:
+        raise BadInputError(f"{path}: expected a {what} JSON file, got a directory") from None
+
+
+def parse_json(data: bytes, source: str | os.PathLike) -> Any:
+    """Parse JSON ``data`` read from ``source``. Python's ``NaN``/``Infinity`` tokens are accepted, so that
+    validation can name the entry holding them. Raises BadInputError naming ``source`` and the position."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        try:
+            return json.loads(data)
+        except ValueError:
+            raise BadInputError(f"{source}: invalid JSON: {exc}") from None
+
+
+def read_json(src: Any, what: str) -> tuple[Any, str]:
+    """Return (parsed object, source name). ``src`` is a path, or an object already loaded (returned as it is,
+    named ``<what>``). Raises as ``read_bytes`` and ``parse_json``."""
+    if not isinstance(src, (str, os.PathLike)):
+        return src, f"<{what}>"
+    return parse_json(read_bytes(src, what), src), str(src)
