@@ -1,8 +1,11 @@
 """The published AODRaw detection recipes shipped in ``aodraw/configs/``, with the paper's test-set AP."""
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from plumbing.errors import MissingInputError, UnknownNameError
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 DETECTORS = {"faster-rcnn": "Faster R-CNN", "retinanet": "RetinaNet", "gfl": "GFL", "sparse-rcnn": "Sparse R-CNN",
@@ -63,7 +66,20 @@ RECIPES: tuple[Recipe, ...] = (
 
 
 def find_recipe(name: str) -> Recipe:
+    """The shipped recipe called ``name`` (``.py`` optional). Raises UnknownNameError naming the lister command."""
     for recipe in RECIPES:
         if name in (recipe.name, f"{recipe.name}.py"):
             return recipe
-    raise KeyError(name)
+    raise UnknownNameError(f"{name}: no shipped recipe of that name (see `aodraw recipes list`)")
+
+
+def resolve_config(config: str | os.PathLike) -> Path:
+    """A config file path as it is, or the path of the shipped recipe (or shipped config under ``aodraw/configs``)
+    named ``config``. Raises MissingInputError when it is neither."""
+    if Path(config).is_file():
+        return Path(config)
+    name = str(config)
+    shipped = CONFIG_DIR / (name if name.endswith(".py") else f"{name}.py")
+    if shipped.is_file():
+        return shipped
+    raise MissingInputError(f"{config}: no such config file or shipped recipe (see `aodraw recipes list`)")

@@ -34,6 +34,10 @@ _USER_AGENT = "rawseg-bench-fetch/0.1"
 _MAX_CONFIRMATIONS = 2
 
 
+class SourceUnavailableError(ToolkitError):
+    """No source (upstream, mirror) delivered a file: every one failed or none exists (exit code 1)."""
+
+
 class _SourceFailed(Exception):
     """This source cannot deliver the file; try the next one."""
 
@@ -135,7 +139,7 @@ def _download(artifact: Artifact, srcs: list, target: Path, aside: Path, retries
     if mismatch is not None:
         raise mismatch
     reasons = "; ".join(failures) or "no source (upstream publishes no direct link: give --mirror)"
-    raise ToolkitError(f"could not get {artifact.path}: {reasons}")
+    raise SourceUnavailableError(f"could not get {artifact.path}: {reasons}")
 
 
 def _copy_local(src: Path, part: Path, bar) -> None:

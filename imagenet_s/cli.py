@@ -1,29 +1,28 @@
 """The ``imagenet-s`` command line: a thin layer over ``imagenet_s`` and ``evaluators.luss``."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import click
 
 from data_manifests import manifest as manifests
-from data_manifests.fetch import default_cache_dir, fetch_all
+from data_manifests.fetch import fetch_all
 from evaluators.luss import folders, matching, report, state
 from evaluators.luss.metrics import LUSSEvaluator, LUSSResult
-from imagenet_s import archives, leaderboard, lists, prepare, submission
-from plumbing.cli import ToolkitGroup, download_options
-from plumbing.errors import BadInputError, ToolkitError
+from imagenet_s import dataset, leaderboard, lists, prepare, submission
+from plumbing.cli import CONTEXT_SETTINGS, ToolkitGroup, download_options, json_option, workers_option
+from plumbing.errors import BadInputError
 from plumbing.files import write_csv, write_json
 from plumbing.jobs import parse_shard
 
-MODES = ("50", "300", "919")
+MODES = dataset.MODES
 
 
-@click.group(cls=ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ToolkitGroup, context_settings=CONTEXT_SETTINGS)
 def main():
     """ImageNet-S (large-scale unsupervised semantic segmentation): matching, evaluation, submissions."""
 
 
+_any_mode = click.option("--mode", type=click.Choice((*MODES, "all")), required=True,
+                         help="Subset: 50, 300, 919 or all.")
 _mode = click.option("--mode", type=click.Choice(MODES), required=True, help="ImageNet-S subset: 50, 300 or 919 "
                                                                            "classes.")
 
@@ -32,11 +31,11 @@ _gt_dir = click.option("--gt-dir", required=True, help="Folder of ground-truth P
 _pred_dir = click.option("--pred-dir", required=True, help="Folder of predicted PNG masks, same relative paths.")
 _names = click.option("--names", "names_file", help="Names list (e.g. ImageNetS_im50_validation.txt): evaluate "
                                                     "only these masks instead of every ground truth.")
-_workers = click.option("--workers", type=click.IntRange(min=1), help="Processes (default: CPU count).")
+_workers = workers_option()
 _shard = click.option("--shard", help="Process only shard K/N of the sorted masks; needs --save-state.")
 _save_state = click.option("--save-state", help="Write the mergeable state (.npz) for `imagenet-s merge`.")
 _categories = click.option("--categories", help="ImageNetS_categories_im{N}.txt: show WordNet ids per class.")
-_json = click.option("--json", "json_out", help="Write the official metrics (percent) as JSON.")
+_json = json_option("Write the official metrics (percent) as JSON.")
 _csv = click.option("--csv", "csv_out", help="Write per-class IoUs as CSV.")
 
 
@@ -206,7 +205,7 @@ def download():
 
 def _download_command(group: str, what: str):
     @download.command(group, help=f"Download the {what} of --mode into --root (upstream layout), verified.")
-    @click.option("--mode", type=click.Choice((*MODES, "all")), required=True, help="Subset: 50, 300, 919 or all.")
+    @_any_mode
     @click.option("--root", required=True, type=click.Path(file_okay=False), help="Folder to download into.")
     @download_options("IMAGENET_S_MIRROR")
     def command(mode, root, mirror, cache_dir, retries, timeout):
@@ -230,24 +229,11 @@ _cache_dir = click.option("--cache-dir", type=click.Path(file_okay=False), help=
                                                                                 "~/.cache/rawseg-bench).")
 
 
-def _verified_lists(mode: str, lists_mirror: str | None, cache_dir: str | None):
-    """A folder with the verified list files of ``mode`` (fetched into the cache through the manifest)."""
-    manifest = manifests.load("imagenet_s")
-    root = Path(cache_dir or default_cache_dir()) / "imagenet_s-lists"
-    fetch_all(manifest, manifest.select("lists", mode), root, mirror=lists_mirror, cache_dir=cache_dir,
-              progress=False)
-    return root
-
-
-def _modes(mode: str) -> tuple[str, ...]:
-    return MODES if mode == "all" else (mode,)
-
-
 @main.command("prepare")
 @click.option("--imagenet-dir", required=True, type=click.Path(exists=True, file_okay=False),
               help="ImageNet-1k root with train/ (wnid folders) and val/ (wnid folders or flat).")
 @click.option("--save-dir", required=True, type=click.Path(file_okay=False), help="Writes SAVE_DIR/ImageNetS{N}/.")
-@click.option("--mode", type=click.Choice((*MODES, "all")), required=True, help="Subset: 50, 300, 919 or all.")
+@_any_mode
 @click.option("--link", type=click.Choice(prepare.LINKS), default="symlink", show_default=True,
               help="How train/ (and 919 train-full/) refer to ImageNet; train-semi/validation/test are copied.")
 @_workers
@@ -264,53 +250,18 @@ def _modes(mode: str) -> tuple[str, ...]:
 def prepare_cmd(imagenet_dir, save_dir, mode, link, workers, val_labels, val_synsets, lists_mirror, archive_mirror,
                 cache_dir):
     """Build the official ImageNet-S layout from ImageNet-1k (idempotent, resumable, never overwrites)."""
-    default_labels = Path(imagenet_dir) / "LOC_val_solution.csv"
-    if val_labels is None and default_labels.is_file():
-        val_labels = default_labels
-    labels = prepare.read_val_labels(val_labels, val_synsets) if val_labels else None
-    plans = {m: prepare.plan(imagenet_dir, Path(save_dir) / f"ImageNetS{m}",
-                             _verified_lists(m, lists_mirror, cache_dir), m, link, labels) for m in _modes(mode)}
-    for m, entries in plans.items():
-        written, kept = prepare.build(entries, workers or os.cpu_count() or 1)
-        out = Path(save_dir) / f"ImageNetS{m}"
-        click.echo(f"{out}: {written} entries written, {kept} already in place" if written else
-                   f"{out}: complete, nothing changed ({kept} entries already in place)")
-        _segmentation(m, out, archive_mirror, cache_dir)
-
-
-def _segmentation(mode: str, out: Path, archive_mirror: str | None, cache_dir: str | None) -> None:
-    """Unpack the segmentation folders from the verified annotation archive, or say how to get it."""
-    manifest = manifests.load("imagenet_s")
-    [archive] = manifest.select("annotations", mode)
-    root = Path(cache_dir or default_cache_dir()) / "imagenet_s-annotations"
-    try:
-        fetch_all(manifest, [archive], root, mirror=archive_mirror, cache_dir=cache_dir)
-    except ToolkitError as exc:
-        click.echo(f"  segmentation folders not built ({exc}); get the archive with: imagenet-s download "
-                   f"annotations --mode {mode} --root DIR, then rerun with --annotations DIR")
-        return
-    written, kept = archives.unpack_segmentation(root / archive.path, out)
-    click.echo(f"  segmentation masks from {archive.name}: {written} written, {kept} already in place")
+    for line in dataset.prepare_dataset(imagenet_dir, save_dir, mode, link, workers, val_labels, val_synsets,
+                                        lists_mirror, archive_mirror, cache_dir):
+        click.echo(line)
 
 
 @main.command("verify")
 @click.option("--root", required=True, type=click.Path(exists=True, file_okay=False),
               help="The --save-dir of `imagenet-s prepare` (or an ImageNetS{N} folder itself).")
-@click.option("--mode", type=click.Choice((*MODES, "all")), required=True, help="Subset: 50, 300, 919 or all.")
+@_any_mode
 @_lists_mirror
 @_cache_dir
 def verify_cmd(root, mode, lists_mirror, cache_dir):
     """Check file counts per split and class of a built ImageNet-S folder against the list files."""
-    problems = []
-    for m in _modes(mode):
-        folder = Path(root) / f"ImageNetS{m}"
-        folder = folder if folder.is_dir() else Path(root)
-        rows, found = prepare.verify(folder, _verified_lists(m, lists_mirror, cache_dir), m)
-        click.echo(f"{folder} (ImageNet-S-{m})")
-        click.echo(report.format_table(("split", "expected", "found", "missing", "extra"), rows, align_left=1))
-        problems += [f"{folder}: {p}" for p in found]
-    for p in problems:
-        click.echo(p)
-    if problems:
-        raise ToolkitError(f"{len(problems)} incomplete splits (see above)")
-    click.echo("complete")
+    for line in dataset.verify_dataset(root, mode, lists_mirror, cache_dir):
+        click.echo(line)

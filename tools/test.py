@@ -7,6 +7,7 @@
 import argparse
 
 from aodraw.mmdet.launch import build_runner, load_config, run_arguments
+from plumbing.cli import run_script
 
 
 def parse_args():
@@ -20,13 +21,14 @@ def parse_args():
     parser.add_argument("--out", help="also dump the raw predictions to this .pkl file")
     parser.add_argument("--show-dir", help="draw predictions into this folder (under the work dir)")
     run_arguments(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.format_only and not args.json_prefix:
+        parser.error("--format-only needs --json-prefix")  # usage: exit code 2
+    return args
 
 
 def main():
     args = parse_args()
-    if args.format_only and not args.json_prefix:
-        raise SystemExit("error: --format-only needs --json-prefix")
     cfg = load_config(args.config, args.work_dir, args.cfg_options, args.launcher)
     cfg.load_from = args.checkpoint
     if args.json_prefix:
@@ -41,4 +43,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -6,6 +6,7 @@
 import argparse
 
 from aodraw.mmdet.launch import build_runner, load_config, run_arguments
+from plumbing.cli import run_script
 
 
 def parse_args():
@@ -33,4 +34,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -10,15 +10,14 @@ with class-wise NMS (``aodraw.convert.merge.nms``).
 """
 from __future__ import annotations
 
-import copy
 import os
+import os.path as osp
 import resource
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from mmdet.registry import MODELS
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
@@ -35,10 +34,10 @@ from aodraw.mmdet.infer_data import (
     inference_pipeline,
     parse_slices,
 )
-from aodraw.mmdet.launch import load_config, without_pretrained_weights
+from aodraw.mmdet.launch import build_detector, load_config
 from aodraw.mmdet.metric import coco_results
-from aodraw.mmdet.rfnext import apply_rfsearch, rfsearch_hook_cfg
-from plumbing.errors import BadInputError
+from aodraw.mmdet.rfnext import rfsearch_hook_cfg
+from plumbing.errors import BadInputError, MissingInputError
 from plumbing.files import write_json
 from plumbing.tables import format_table
 
@@ -91,12 +90,12 @@ def load_model(cfg, checkpoint: str, device: torch.device):
     and the class names the checkpoint or the config records (``None`` if neither does)."""
     if not Path(checkpoint).is_file():
         raise BadInputError(f"{checkpoint}: checkpoint file not found")
-    model_cfg = copy.deepcopy(cfg.model)
-    without_pretrained_weights(model_cfg)
-    model = MODELS.build(model_cfg)
     hook_cfg = rfsearch_hook_cfg(cfg)
-    if hook_cfg is not None:
-        apply_rfsearch(model, hook_cfg)
+    structure = (hook_cfg or {}).get("rfstructure_file")
+    if hook_cfg is not None and hook_cfg.get("mode") != "search" and not osp.isfile(structure or ""):
+        raise MissingInputError(f"{structure}: the RF-Next structure file of the config is missing (run the search "
+                                "recipe first)")
+    model = build_detector(cfg)
     try:
         ckpt = load_checkpoint(model, checkpoint, map_location="cpu", strict=True, logger="silent")
     except RuntimeError as exc:

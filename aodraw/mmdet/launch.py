@@ -1,15 +1,18 @@
 """Training and testing entry points behind ``tools/train.py`` and ``tools/test.py`` (MMDetection's habits)."""
 from __future__ import annotations
 
+import copy
 import os.path as osp
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from aodraw.recipes import CONFIG_DIR
+from aodraw.recipes import RECIPES, Recipe, resolve_config
 
-__all__ = ["build_runner", "load_config", "resolve_config", "run_arguments"]
+__all__ = ["build_runner", "check_recipes", "load_config", "run_arguments"]
 
 
 def run_arguments(parser) -> None:
@@ -20,21 +23,11 @@ def run_arguments(parser) -> None:
     parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
 
 
-def resolve_config(config: str) -> str:
-    """A config path, or the name of a shipped recipe (``cascade-rcnn_convnext-t_fpn_1x_aodraw-raw``)."""
-    if osp.isfile(config):
-        return config
-    shipped = CONFIG_DIR / (config if config.endswith(".py") else f"{config}.py")
-    if shipped.is_file():
-        return str(shipped)
-    raise FileNotFoundError(f"{config}: no such config file or shipped recipe (see `aodraw recipes list`)")
-
-
 def load_config(config: str, work_dir: str | None = None, cfg_options: dict | None = None,
                 launcher: str = "none", amp: bool = False) -> Config:
     """Read a config (importing its ``custom_imports``), apply overrides, set the work dir."""
     path = resolve_config(config)
-    cfg = Config.fromfile(path)
+    cfg = Config.fromfile(str(path))
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     cfg.launcher = launcher
@@ -67,18 +60,42 @@ def without_pretrained_weights(model_cfg) -> None:
             without_pretrained_weights(value)
 
 
-def build_detector(config: str, device: str = "cpu"):
-    """The config's model, built without loading any pretrained weights (RF-Next structure applied)."""
+def build_detector(config, device: str = "cpu"):
+    """The model of ``config`` (a path, a recipe name or a loaded ``Config``), built without loading any pretrained
+    weights, with its RF-Next structure applied as ``AODRawRunner`` applies it: search mode always, fixed mode when
+    its structure file exists (``recipes check`` builds a fixed recipe before any search has written one).
+    The one builder of ``recipes check`` and ``aodraw infer``."""
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
 
     from aodraw.mmdet.rfnext import apply_rfsearch, rfsearch_hook_cfg
 
-    cfg = load_config(config)
+    cfg = config if isinstance(config, Config) else load_config(config)
     init_default_scope(cfg.get("default_scope", "mmdet"))
-    without_pretrained_weights(cfg.model)
-    model = MODELS.build(cfg.model)
+    model_cfg = copy.deepcopy(cfg.model)
+    without_pretrained_weights(model_cfg)
+    model = MODELS.build(model_cfg)
     hook_cfg = rfsearch_hook_cfg(cfg)
-    if hook_cfg is not None and hook_cfg.get("mode") == "search":
+    structure = (hook_cfg or {}).get("rfstructure_file") or ""
+    if hook_cfg is not None and (hook_cfg.get("mode") == "search" or osp.isfile(structure)):
         apply_rfsearch(model, {**hook_cfg, "verbose": False})
     return model.to(device)
+
+
+def check_recipes(recipes: tuple[Recipe, ...] = RECIPES) -> Iterator[dict]:
+    """Build each recipe's model without weights; yield ``{name, ok, params, seconds, error}`` per recipe (a failure
+    is reported on its recipe's entry, never raised)."""
+    from mmengine.logging import MMLogger
+
+    MMLogger.get_instance("aodraw-recipes-check", log_level="ERROR")  # the current logger: no init chatter
+    for recipe in recipes:
+        start = time.perf_counter()
+        try:
+            model = build_detector(str(recipe.config))
+            entry = {"name": recipe.name, "ok": True, "params": sum(p.numel() for p in model.parameters()),
+                     "error": None}
+        except Exception as exc:  # noqa: BLE001 -- every failure is reported on its recipe's line
+            entry = {"name": recipe.name, "ok": False, "params": None,
+                     "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
+        entry["seconds"] = round(time.perf_counter() - start, 2)
+        yield entry

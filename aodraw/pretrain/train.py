@@ -4,7 +4,7 @@ One step: the frozen teacher sees the sRGB crops, the student the synthetic RAW 
 (``losses.distillation_loss``) is averaged over ``accum_steps`` micro-batches before the optimizer step. AMP on
 GPUs (bfloat16 where supported, else float16 with a gradient scaler). ``WORK_DIR/latest.pth`` is written atomically
 every ``save_interval`` steps and at the end; a rerun resumes from it (same step count, same data order).
-Several GPUs: ``torchrun --nproc-per-node N -m aodraw.pretrain.train CONFIG``.
+Several GPUs: ``torchrun --nproc-per-node N -m aodraw pretrain train CONFIG``.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import io
 import json
 import math
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -190,8 +189,3 @@ def train(cfg: dict) -> Path:
         dist.barrier()
     return latest
 
-
-if __name__ == "__main__":  # torchrun -m aodraw.pretrain.train CONFIG [--work-dir DIR] [--cfg-options K=V ...]
-    from aodraw.cli import main
-
-    main(["pretrain", "train", *sys.argv[1:]])

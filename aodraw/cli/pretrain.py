@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from aodraw.cli.convert import finish
+from plumbing.cli import workers_option
 from plumbing.tables import format_table
 
 
@@ -18,7 +20,7 @@ def pretrain():
 @click.option("--camera", type=click.Path(dir_okay=False), metavar="CAMERA.json",
               help="Camera parameters (from 'aodraw pretrain calibrate') [default: the AODRaw Sony camera].")
 @click.option("--seed", type=int, default=0, show_default=True, help="With the image name, fixes every random draw.")
-@click.option("--workers", type=click.IntRange(1), default=None, help="Worker processes [default: CPU count].")
+@workers_option()
 @click.option("--recursive", is_flag=True, help="Also images in subfolders (outputs keep the relative path).")
 def unprocess_cmd(images, out, camera, seed, workers, recursive):
     """Write NAME.npy (float32 3 x H x W in [0,255], the images_downsampled_raw representation) and NAME.bayer.npy
@@ -26,10 +28,7 @@ def unprocess_cmd(images, out, camera, seed, workers, recursive):
     from aodraw.pretrain.camera import read_camera
     from aodraw.pretrain.synthesize import unprocess_folder
 
-    summary = unprocess_folder(images, out, read_camera(camera), seed, workers, recursive)
-    for line in summary.lines():
-        click.echo(line)
-    summary.raise_if_failed()
+    finish(unprocess_folder(images, out, read_camera(camera), seed, workers, recursive))
 
 
 @pretrain.command("calibrate")
@@ -37,7 +36,7 @@ def unprocess_cmd(images, out, camera, seed, workers, recursive):
               help="Folder of RAW files of one camera (ARW, DNG, ...), ideally over its ISO range.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="CAMERA.json",
               help="Camera file to write.")
-@click.option("--workers", type=click.IntRange(1), default=None, help="Worker processes [default: CPU count].")
+@workers_option()
 def calibrate_cmd(raw_dir, out, workers):
     """Estimate colour matrix, white-balance range, levels and the noise model from real RAW files."""
     from aodraw.pretrain.calibrate import calibrate
@@ -59,7 +58,7 @@ def calibrate_cmd(raw_dir, out, workers):
               help="Override config entries (MMEngine syntax, e.g. train.max_steps=100); repeatable.")
 def train_cmd(config, work_dir, cfg_options):
     """Distil an sRGB-pretrained teacher into a RAW student (resumes from WORK_DIR/latest.pth). For several GPUs:
-    torchrun --nproc-per-node N -m aodraw.pretrain.train CONFIG."""
+    torchrun --nproc-per-node N -m aodraw pretrain train CONFIG."""
     from aodraw.pretrain.train import load_config, train
 
     cfg = load_config(config, cfg_options, work_dir)

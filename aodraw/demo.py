@@ -1,5 +1,8 @@
-"""The RAW part of ``aodraw demo``: a few synthetic RAW/JPG pairs converted like the official folders (downsample,
-slices), synthetic detections on the slices merged back to whole images and scored there."""
+"""``aodraw demo``: the main job on embedded synthetic data, no torch needed.
+
+First the RAW stages: a few synthetic RAW/JPG pairs converted like the official folders (downsample, slices),
+synthetic detections on the slices merged back to whole images and scored there. Then a seeded synthetic
+AODRaw-style test set (real category names, condition tags, ignore regions) scored with the AODRaw protocol."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,7 +14,10 @@ from aodraw.categories import CONDITIONS, categories
 from aodraw.convert.downsample import convert_downsample
 from aodraw.convert.merge import merge_slices
 from aodraw.convert.slice import convert_slice
+from aodraw.synthetic import SyntheticSpec, make_dataset
+from aodraw.synthetic_raw import write_pair
 from evaluators.detection import evaluate_detections
+from evaluators.detection.core import DetectionResult
 from plumbing.files import write_json
 
 # name -> (sensor height, width, EXIF orientation of the JPG)
@@ -21,8 +27,6 @@ PAIRS = {"00000000": (400, 600, None), "00000001": (400, 600, None), "00000002":
 
 def raw_demo(out: Path, seed: int = 0) -> list[str]:
     """Run the RAW stages under ``out``; return the report lines."""
-    from aodraw.synthetic_raw import write_pair
-
     rng = np.random.default_rng(seed)
     images = out / "images"
     images.mkdir(parents=True, exist_ok=True)
@@ -78,3 +82,17 @@ def _slice_detections(slice_ann: Path, rng) -> list[dict]:
     for image in sliced["images"]:
         dets.append({"image_id": image["id"], "category_id": 0, "bbox": [5.0, 5.0, 30.0, 30.0], "score": 0.05})
     return dets
+
+
+def run_demo(out: str | Path, images: int = 400, seed: int = 0) -> tuple[list[str], DetectionResult]:
+    """Run the whole demo under ``out``: the RAW stages (``out/raw/``), then ``out/gt.json`` and ``out/dt.json``
+    (``images`` synthetic test images and their detections, seeded) scored with the AODRaw protocol. Returns the
+    report lines and the result (the caller writes and prints it)."""
+    out = Path(out)
+    lines = raw_demo(out / "raw", seed)
+    gt, dt = make_dataset(SyntheticSpec(num_images=images, seed=seed))
+    write_json(out / "gt.json", gt, indent=False)
+    write_json(out / "dt.json", dt, indent=False)
+    lines.append(f"synthetic AODRaw-style test set: {len(gt['images'])} images, {len(gt['annotations'])} boxes, "
+                 f"{len(dt)} detections -> {out}/gt.json, {out}/dt.json")
+    return lines, evaluate_detections(out / "gt.json", out / "dt.json", preset="aodraw")

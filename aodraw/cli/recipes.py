@@ -1,0 +1,49 @@
+"""``aodraw recipes list|check``: the shipped detection recipes and their published AP."""
+from __future__ import annotations
+
+import click
+
+from aodraw.recipes import RECIPES
+from plumbing.cli import echo_json, format_option
+from plumbing.errors import ToolkitError, ToolkitRuntimeError
+from plumbing.tables import format_table
+
+
+@click.group()
+def recipes():
+    """The published AODRaw detection recipes shipped in aodraw/configs (train with tools/train.py NAME)."""
+
+
+@recipes.command("list")
+@format_option("the recipes (JSON: a list of {name, config, detector, backbone, input, data, published_AP, "
+               "variant})")
+def list_cmd(output_format):
+    """Every recipe with its published test-set AP (-: none published)."""
+    if output_format == "json":
+        echo_json([r.to_dict() for r in RECIPES])
+        return
+    rows = [[r.name, r.detector, r.backbone + (f" ({r.variant})" if r.variant else ""), r.input, r.data,
+             "-" if r.published_AP is None else f"{r.published_AP:.1f}"] for r in RECIPES]
+    click.echo(format_table(["name", "detector", "backbone", "input", "data", "published AP"], rows,
+                            "AODRaw recipes (AP: AODRaw paper, test set, official metric)", align_left=5))
+
+
+@recipes.command("check")
+@format_option("the report (JSON: a list of {name, ok, params, seconds, error})")
+def check_cmd(output_format):
+    """Load every shipped config and build its model without weights; one line each."""
+    try:
+        from aodraw.mmdet.launch import check_recipes
+    except ImportError as exc:
+        raise ToolkitError(f"the train extra is needed ({exc}); pip install 'rawseg-bench[train]'") from None
+    report = []
+    for entry in check_recipes():
+        report.append(entry)
+        if output_format == "text":
+            status = f"ok    {entry['params'] / 1e6:6.1f} M params" if entry["ok"] else f"FAIL  {entry['error']}"
+            click.echo(f"{entry['name']:60s} {status}  ({entry['seconds']:.1f} s)")
+    if output_format == "json":
+        echo_json(report)
+    failed = [e["name"] for e in report if not e["ok"]]
+    if failed:
+        raise ToolkitRuntimeError(f"{len(failed)} of {len(report)} recipes failed to build: {', '.join(failed)}")
