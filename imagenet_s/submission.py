@@ -21,7 +21,7 @@ import numpy as np
 from data_manifests.fetch import file_digest
 from evaluators.errors import BadInputError, warn
 from evaluators.luss import folders
-from evaluators.luss.masks import DEFAULT_MAX_PIXELS, MaskFolder, check_header, decode_mask
+from evaluators.luss.masks import DEFAULT_MAX_PIXELS, HEADER_BYTES, MaskFolder, check_header, decode_mask
 from evaluators.luss.matching import loads_match
 from evaluators.luss.metrics import LUSSResult
 
@@ -121,10 +121,10 @@ def inspect_archive(path: str | os.PathLike, limits: Limits = Limits()) -> Archi
 
 def _read_member(zf: zipfile.ZipFile, path: Path, name: str,
                  check_head: Callable[[bytes], object] | None = None) -> bytes:
-    """A member's bytes; ``check_head`` sees the first 33 bytes before the rest is decompressed."""
+    """A member's bytes; ``check_head`` sees the first ``HEADER_BYTES`` before the rest is decompressed."""
     try:
         with zf.open(name) as f:
-            head = f.read(33)
+            head = f.read(HEADER_BYTES)
             if check_head is not None:
                 check_head(head)
             return head + f.read()
