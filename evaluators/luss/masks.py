@@ -21,6 +21,7 @@ from PIL import PngImagePlugin
 
 from evaluators.errors import BadInputError
 from evaluators.results import atomic_write_bytes
+from evaluators.system_files import is_system_file, warn_skipped
 
 BACKGROUND = 0
 IGNORE = 1000
@@ -192,11 +193,16 @@ def write_mask(path: str | os.PathLike, ids: np.ndarray) -> Path:
 
 
 class MaskFolder:
-    """PNG masks under a root folder, addressed by their relative POSIX paths."""
+    """PNG masks under a root folder, addressed by their relative POSIX paths.
+
+    The folder is listed once, on the first ``names()``; operating-system metadata (``.DS_Store``, ``._*``,
+    ``__MACOSX/``, ... see ``evaluators.system_files``) is skipped unread, with one warning that counts it.
+    """
 
     def __init__(self, root: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS):
         self.root = Path(root)
         self.max_pixels = max_pixels
+        self._names: list[str] | None = None
         if not self.root.is_dir():
             raise BadInputError(f"{self.root}: not a folder")
 
@@ -206,13 +212,24 @@ class MaskFolder:
     def __str__(self) -> str:
         return str(self.root)
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_names": None}  # workers only read: no listing sent with every task
+
     def names(self) -> list[str]:
-        """Every ``*.png`` below the root, sorted."""
-        found = []
-        for folder, _dirs, files in os.walk(self.root, followlinks=True):
-            rel = Path(folder).relative_to(self.root)
-            found.extend((rel / f).as_posix() for f in files if f.lower().endswith(".png"))
-        return sorted(found)
+        """Every ``*.png`` below the root that is not operating-system metadata, sorted."""
+        if self._names is None:
+            found, skipped = [], []
+            for folder, _dirs, files in os.walk(self.root, followlinks=True):
+                rel = Path(folder).relative_to(self.root)
+                for name in files:
+                    path = (rel / name).as_posix()
+                    if is_system_file(path):
+                        skipped.append(path)
+                    elif name.lower().endswith(".png"):
+                        found.append(path)
+            warn_skipped(str(self.root), sorted(skipped))
+            self._names = sorted(found)
+        return list(self._names)
 
     def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray:
         path = self.root / name
