@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 from luss_data import make_pairs, write_pairs
+from PIL import Image
 
 from evaluators.errors import BadInputError
 from evaluators.luss import decode_mask, encode_mask
@@ -118,3 +119,12 @@ def test_a_damaged_ground_truth_is_named(tmp_path):
     done = imagenet_s("evaluate", "--gt-dir", gt_dir, "--pred-dir", pred_dir, "--mode", 50, "--workers", 2)
     assert done.returncode == 2
     assert done.stderr == f"error: {gt_dir / names[1]}: empty file (0 bytes), not a PNG\n"
+
+
+def test_valid_masks_with_odd_ancillary_chunks_score_silently(tmp_path):
+    gt_dir, pred_dir, names = write_pairs(tmp_path, make_pairs(3, 12, 50))
+    for name in names:  # an iCCP chunk libpng warns about ("iCCP: too short"); the pixels are fine
+        rgb = np.asarray(Image.open(pred_dir / name))
+        Image.fromarray(rgb).save(pred_dir / name, icc_profile=b"not a profile")
+    done = imagenet_s("evaluate", "--gt-dir", gt_dir, "--pred-dir", pred_dir, "--mode", 50, "--workers", 2)
+    assert done.returncode == 0 and done.stderr == ""
