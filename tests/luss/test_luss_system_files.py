@@ -11,7 +11,7 @@ from luss_data import make_pairs, write_pairs
 from evaluators.system_files import is_system_file
 from imagenet_s.cli import main
 from imagenet_s.leaderboard import leaderboard
-from imagenet_s.submission import score_submission
+from imagenet_s.submission import METHOD_FIELDS, score_submission
 
 APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(50)  # what macOS writes for ._name
 
@@ -45,6 +45,7 @@ def write_zip(path, pred_dir, names, extra: dict):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in names:
             zf.write(pred_dir / name, name)
+        zf.writestr("method.txt", "".join(f"{field}: test\n" for field in METHOD_FIELDS))
         for name, data in extra.items():
             zf.writestr(name, data)
     return path
