@@ -15,6 +15,7 @@ from imagenet_s.submission import METHOD_FIELDS, Limits, score_submission
 from plumbing.errors import BadInputError
 from plumbing.files import write_json
 from plumbing.hashing import file_digest
+from plumbing.system_files import is_system_file, warn_skipped
 
 BOARD_COLUMNS = ("rank", "method", "archive", "match", *METRIC_KEYS, "training_data", "training_scheme",
                  "networks", "link", "sha256", "status")
@@ -33,13 +34,17 @@ def leaderboard(directory: str | os.PathLike, gt_dir: str | os.PathLike, num_cla
                 cache_dir: str | os.PathLike | None = None, names: list[str] | None = None,
                 limits: Limits | None = None, workers: int | None = None, progress: bool = True,
                 notify: Callable[[str], None] = print) -> list[dict]:
-    """Score every ``*.zip`` in ``directory``; rows (dicts keyed by ``BOARD_COLUMNS``) best mIoU first.
+    """Score every ``*.zip`` in ``directory`` (AppleDouble ``._*.zip`` files skipped with a warning); rows (dicts
+    keyed by ``BOARD_COLUMNS``) best mIoU first.
 
     Scores and refusals are cached in ``cache_dir`` (default ``directory/.scores``) by archive sha256,
     valid while the ground truth, mode, names and limits stay the same.
     """
     directory, limits = Path(directory), limits or Limits()
-    archives = sorted(directory.glob("*.zip"))
+    found = sorted(directory.glob("*.zip"))
+    skipped = [a.name for a in found if is_system_file(a.name)]
+    warn_skipped(str(directory), skipped)
+    archives = [a for a in found if a.name not in skipped]
     if not archives:
         raise BadInputError(f"{directory}: no .zip archives")
     cache = Path(cache_dir) if cache_dir is not None else directory / ".scores"

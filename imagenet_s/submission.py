@@ -4,7 +4,8 @@ A submission is a zip with class folders of PNG predictions at its root (``n0144
 ground truth's relative paths), an optional ``match.json`` (official format) and ``method.txt`` with
 the six fields of ``METHOD_FIELDS`` (``Field: value`` lines). Members are read straight from the
 archive, never extracted. Everything about the archive is checked from its central directory before
-any member is decompressed; each PNG's header is checked before its pixels are.
+any member is decompressed; each PNG's header is checked before its pixels are. Operating-system
+metadata that archivers add (``__MACOSX/``, ``._*``, ``.DS_Store``, ...) is skipped unread.
 """
 from __future__ import annotations
 
@@ -19,11 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from evaluators.luss import folders
-from evaluators.luss.masks import DEFAULT_MAX_PIXELS, MaskFolder, check_header, decode_mask
+from evaluators.luss.masks import DEFAULT_MAX_PIXELS, HEADER_BYTES, MaskFolder, check_header, decode_mask
 from evaluators.luss.matching import loads_match
 from evaluators.luss.metrics import LUSSResult
 from plumbing.errors import BadInputError, warn
 from plumbing.hashing import file_digest
+from plumbing.system_files import is_system_file, warn_skipped
 
 MATCH_FILE, METHOD_FILE = "match.json", "method.txt"
 METHOD_FIELDS = ("Method name", "Training data", "Training scheme", "Networks", "Paper/Project link",
@@ -70,6 +72,8 @@ def _check_member_name(path: Path, name: str) -> None:
 def inspect_archive(path: str | os.PathLike, limits: Limits = Limits()) -> Archive:
     """Check every member from the central directory, then read the small text members.
 
+    Operating-system metadata (``__MACOSX/``, ``._*``, ``.DS_Store``, ... see ``plumbing.system_files``)
+    is skipped unread, with one warning that counts it.
     Raises:
         BadInputError: not a zip; a member with an absolute or ``..`` path, a symlink, encryption, a
             type other than PNG/match.json/method.txt, an unsupported compression, a compression ratio
@@ -83,10 +87,14 @@ def inspect_archive(path: str | os.PathLike, limits: Limits = Limits()) -> Archi
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
         raise BadInputError(f"{path.name}: not a readable zip archive ({exc})") from None
     with zf:
-        masks, seen, total = [], set(), 0
+        masks, seen, skipped, total = [], set(), [], 0
         for info in zf.infolist():
             name = info.filename
             _check_member_name(path, name)
+            if is_system_file(name):
+                if not info.is_dir():
+                    skipped.append(name)
+                continue
             if name in seen:
                 raise _refuse(path, name, "appears twice")
             seen.add(name)
@@ -110,6 +118,7 @@ def inspect_archive(path: str | os.PathLike, limits: Limits = Limits()) -> Archi
             if total > limits.max_total_bytes:
                 raise BadInputError(f"{path.name}: members exceed {limits.max_total_bytes:,} bytes uncompressed "
                                     "(zip bomb?)")
+        warn_skipped(path.name, skipped, "member")
         texts = {}
         for name in (MATCH_FILE, METHOD_FILE):
             if name in seen:
@@ -121,10 +130,10 @@ def inspect_archive(path: str | os.PathLike, limits: Limits = Limits()) -> Archi
 
 def _read_member(zf: zipfile.ZipFile, path: Path, name: str,
                  check_head: Callable[[bytes], object] | None = None) -> bytes:
-    """A member's bytes; ``check_head`` sees the first 33 bytes before the rest is decompressed."""
+    """A member's bytes; ``check_head`` sees the first ``HEADER_BYTES`` before the rest is decompressed."""
     try:
         with zf.open(name) as f:
-            head = f.read(33)
+            head = f.read(HEADER_BYTES)
             if check_head is not None:
                 check_head(head)
             return head + f.read()

@@ -2,28 +2,37 @@
 
 A mask is an 8-bit RGB PNG whose pixel holds a class id ``R + 256 * G`` (blue is unused):
 0 is background ("other"), 1000 marks ignored ground-truth pixels, 1..N are classes.
-Decoding yields ``int32`` ids (never ``uint8 * 256``, which overflows on NumPy 2).
+Decoding yields ``int32`` ids (never ``uint8 * 256``, which overflows on NumPy 2). A damaged file is
+refused with one message naming it and the cause; decoding is Pillow's, which reports problems as
+exceptions (libpng under OpenCV prints them to stderr).
 """
 from __future__ import annotations
 
+import io
 import os
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import PngImagePlugin
 
 from plumbing.errors import BadInputError
 from plumbing.files import atomic_write_bytes
+from plumbing.system_files import is_system_file, warn_skipped
 
 BACKGROUND = 0
 IGNORE = 1000
 MAX_ID = 255 + 256 * 255
 DEFAULT_MAX_PIXELS = 50_000_000
+HEADER_BYTES = 33  # the signature and the IHDR chunk
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOR_TYPES = {0: "grayscale (L)", 2: "RGB", 3: "palette (P)", 4: "grayscale with alpha (LA)", 6: "RGBA"}
+_OTHER_FORMATS = {b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"II*\x00": "TIFF", b"MM\x00*": "TIFF",
+                  b"PK\x03\x04": "zip", b"\x00\x05\x16\x07": "macOS AppleDouble metadata"}
 
 
 @dataclass(frozen=True)
@@ -45,21 +54,37 @@ class PngHeader:
         return self.bit_depth == 8 and self.color_type in (2, 6)
 
 
+def _truncated(name: str, size: int) -> BadInputError:
+    return BadInputError(f"{name}: truncated PNG (ends early, after {size:,} bytes)")
+
+
 def read_png_header(data: bytes, name: str) -> PngHeader:
-    """Parse the IHDR chunk without decoding any pixel data."""
-    if len(data) < 26 or data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR":
-        raise BadInputError(f"{name}: not a PNG file")
+    """Parse the IHDR chunk (the first ``HEADER_BYTES``) without decoding any pixel data.
+
+    Raises:
+        BadInputError: an empty file, not a PNG (naming the format when it is a common one), a PNG that
+            ends within its header, or a first chunk that is not IHDR.
+    """
+    if not data:
+        raise BadInputError(f"{name}: empty file (0 bytes), not a PNG")
+    if data[:8] != _PNG_SIGNATURE[:len(data)]:
+        found = next((f" ({kind} data)" for magic, kind in _OTHER_FORMATS.items() if data.startswith(magic)), "")
+        raise BadInputError(f"{name}: not a PNG file{found}")
+    if len(data) < HEADER_BYTES:
+        raise _truncated(name, len(data))
+    if data[8:16] != b"\x00\x00\x00\x0dIHDR":
+        raise BadInputError(f"{name}: corrupt PNG (its first chunk is not the 13-byte IHDR header)")
     width, height, bit_depth, color_type = struct.unpack(">IIBB", data[16:26])
     return PngHeader(width, height, bit_depth, color_type)
 
 
 def check_header(data: bytes, name: str, *, shape: tuple | None = None,
                  max_pixels: int | None = DEFAULT_MAX_PIXELS) -> PngHeader:
-    """Check a mask's header (the first 26 bytes suffice) before any pixel is decompressed.
+    """Check a mask's header (the first ``HEADER_BYTES`` suffice) before any pixel is decompressed.
 
     Raises:
-        BadInputError: not a PNG, not 8-bit RGB(A), more than ``max_pixels`` pixels (decompression
-            bombs), or a size other than ``shape`` (H, W).
+        BadInputError: see ``read_png_header``; not 8-bit RGB(A), more than ``max_pixels`` pixels
+            (decompression bombs), or a size other than ``shape`` (H, W).
     """
     header = read_png_header(data, name)
     if not header.is_8bit_rgb:
@@ -72,6 +97,31 @@ def check_header(data: bytes, name: str, *, shape: tuple | None = None,
     return header
 
 
+def check_chunks(data: bytes, name: str) -> None:
+    """Walk the chunks after the signature up to IEND, each complete and matching its CRC.
+
+    Raises:
+        BadInputError: the file ends before IEND (truncated), or a chunk has an invalid length or
+            fails its CRC (corrupt).
+    """
+    view, pos = memoryview(data), len(_PNG_SIGNATURE)
+    while True:
+        if pos + 12 > len(data):
+            raise _truncated(name, len(data))
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        chunk = kind.decode("ascii", "backslashreplace")
+        if length > 0x7FFFFFFF:
+            raise BadInputError(f"{name}: corrupt PNG (chunk {chunk!r} at byte {pos:,} has an invalid length)")
+        end = pos + 12 + length
+        if end > len(data):
+            raise _truncated(name, len(data))
+        if zlib.crc32(view[pos + 4:end - 4]) != struct.unpack_from(">I", data, end - 4)[0]:
+            raise BadInputError(f"{name}: corrupt PNG (chunk {chunk!r} at byte {pos:,} fails its CRC check)")
+        if kind == b"IEND":
+            return
+        pos = end
+
+
 def decode_mask(data: bytes, name: str, *, ground_truth: bool = False, shape: tuple | None = None,
                 max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode PNG bytes into an ``int32`` (H, W) array of class ids.
@@ -82,18 +132,23 @@ def decode_mask(data: bytes, name: str, *, ground_truth: bool = False, shape: tu
         ground_truth: refuse ids above 1000 (the ignore label).
         shape, max_pixels: see ``check_header``.
     Raises:
-        BadInputError: a header refused by ``check_header``, corrupt data, an RGBA mask with transparent
+        BadInputError: a header refused by ``check_header``, a truncated or corrupt file (see
+            ``check_chunks``), image data that does not decompress, an RGBA mask with transparent
             pixels, or a ground truth with ids above 1000.
     """
     header = check_header(data, name, shape=shape, max_pixels=max_pixels)
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if bgr is None or bgr.shape[:2] != (header.height, header.width):
-        raise BadInputError(f"{name}: corrupt PNG data")
-    if header.color_type == 6 and not (bgr[..., 3] == 255).all():
+    check_chunks(data, name)
+    try:
+        # the plug-in class directly: Image.open's own pixel limit would override max_pixels
+        with PngImagePlugin.PngImageFile(io.BytesIO(data)) as image:
+            image.load()
+            rgb = np.asarray(image)
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise BadInputError(f"{name}: corrupt PNG (its image data does not decode: {exc})") from None
+    if header.color_type == 6 and not (rgb[..., 3] == 255).all():
         raise BadInputError(f"{name}: mode is RGBA with transparent pixels; masks must be opaque RGB")
-    # OpenCV decodes to B, G, R(, A) bytes: G and R side by side read as one big-endian 16-bit word are 256 G + R
-    h, w = bgr.shape[:2]
-    ids = np.ndarray((h, w), ">u2", buffer=bgr, offset=1, strides=bgr.strides[:2]).astype(np.int32)
+    # R and G side by side read as one little-endian 16-bit word are R + 256 G
+    ids = np.ndarray(rgb.shape[:2], "<u2", buffer=rgb, strides=rgb.strides[:2]).astype(np.int32)
     if ground_truth:
         top = int(ids.max(initial=0))
         if top > IGNORE:
@@ -138,11 +193,16 @@ def write_mask(path: str | os.PathLike, ids: np.ndarray) -> Path:
 
 
 class MaskFolder:
-    """PNG masks under a root folder, addressed by their relative POSIX paths."""
+    """PNG masks under a root folder, addressed by their relative POSIX paths.
+
+    The folder is listed once, on the first ``names()``; operating-system metadata (``.DS_Store``, ``._*``,
+    ``__MACOSX/``, ... see ``plumbing.system_files``) is skipped unread, with one warning that counts it.
+    """
 
     def __init__(self, root: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS):
         self.root = Path(root)
         self.max_pixels = max_pixels
+        self._names: list[str] | None = None
         if not self.root.is_dir():
             raise BadInputError(f"{self.root}: not a folder")
 
@@ -152,13 +212,24 @@ class MaskFolder:
     def __str__(self) -> str:
         return str(self.root)
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_names": None}  # workers only read: no listing sent with every task
+
     def names(self) -> list[str]:
-        """Every ``*.png`` below the root, sorted."""
-        found = []
-        for folder, _dirs, files in os.walk(self.root, followlinks=True):
-            rel = Path(folder).relative_to(self.root)
-            found.extend((rel / f).as_posix() for f in files if f.lower().endswith(".png"))
-        return sorted(found)
+        """Every ``*.png`` below the root that is not operating-system metadata, sorted."""
+        if self._names is None:
+            found, skipped = [], []
+            for folder, _dirs, files in os.walk(self.root, followlinks=True):
+                rel = Path(folder).relative_to(self.root)
+                for name in files:
+                    path = (rel / name).as_posix()
+                    if is_system_file(path):
+                        skipped.append(path)
+                    elif name.lower().endswith(".png"):
+                        found.append(path)
+            warn_skipped(str(self.root), sorted(skipped))
+            self._names = sorted(found)
+        return list(self._names)
 
     def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray:
         path = self.root / name

@@ -2,10 +2,12 @@
 
 The official matching (ImageNet-S ``match.py``): per image, the sets of labels 1..N present in the
 ground truth and in the prediction (over non-ignored pixels); ``cost[i][j] = 1 - (images where
-predicted label i+1 and ground-truth class j+1 co-occur) / (number of images)``, an N x N matrix with
-predicted labels as rows, solved by the ``munkres`` package; ``match[0] = 0``. Labels outside 1..N
-take no part. The result is the official one whenever the same ``munkres`` version is installed:
-its assignment among tied optima depends on the algorithm, so no other solver is substituted.
+predicted label i+1 and ground-truth class j+1 co-occur) / (number of images)``, an N x N float32
+matrix with predicted labels as rows, handed to the ``munkres`` package as the Python floats of those
+float32 values; ``match[0] = 0``. Labels outside 1..N take no part. The result is the official one
+whenever the same ``munkres`` version is installed: its assignment among tied optima depends on the
+algorithm and on the exact cost values (float64 costs break some ties differently), so neither another
+solver nor another precision is substituted.
 """
 from __future__ import annotations
 
@@ -82,10 +84,13 @@ class MatchCounter:
         return counter
 
     def cost_matrix(self) -> np.ndarray:
-        """The official cost, float64: 1 - co-occurrence / number of images (rows: predicted labels)."""
+        """The official cost, float32: 1 - co-occurrence / number of images (rows: predicted labels).
+
+        As upstream, each entry is computed in float64 and stored in a float32 matrix.
+        """
         if self.num_images == 0:
             raise BadInputError("no images to match")
-        return 1.0 - self.cooccurrence / self.num_images
+        return (1.0 - self.cooccurrence / self.num_images).astype(np.float32)
 
     def match(self) -> dict[int, int]:
         """The official matching {predicted label: ground-truth class}, 0 -> 0 included."""
@@ -93,8 +98,9 @@ class MatchCounter:
 
 
 def assign(cost: np.ndarray) -> dict[int, int]:
-    """Solve the N x N assignment with ``munkres`` (as upstream); returns {row + 1: column + 1, 0: 0}."""
-    pairs = munkres.Munkres().compute(np.asarray(cost, np.float64).tolist())
+    """Solve the N x N assignment with ``munkres`` as upstream does: on the float32 cost values (``cost`` is
+    rounded to float32 first), passed as Python floats. Returns {row + 1: column + 1, 0: 0}."""
+    pairs = munkres.Munkres().compute(np.asarray(cost, np.float32).tolist())
     match = {int(row) + 1: int(col) + 1 for row, col in pairs}
     match[0] = 0
     return dict(sorted(match.items()))

@@ -1,5 +1,6 @@
 """A deliberately literal, slow restatement of the official LUSS evaluation (../shared/specs/imagenet_s.md),
-used as the test oracle for the fast implementation. NumPy only; no code shared with ``evaluators.luss``.
+used as the test oracle for the fast implementation. NumPy (and munkres, as upstream) only; no code shared
+with ``evaluators.luss``.
 
 Per image: boundary label maps on the full image (per label value v of label + 1: binary mask, one
 zero pixel of padding, d times a 3x3 erosion, boundary = mask - eroded); then pixels whose ground truth
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from munkres import Munkres
 
 
 def erode3x3(mask: np.ndarray) -> np.ndarray:
@@ -123,13 +125,18 @@ def evaluate(pairs, num_classes: int) -> dict:
 
 
 def cost_matrix(gt_sets, pred_sets, num_classes: int) -> list:
-    """The official matching cost as a nested list, by a literal double loop (rows: predicted labels)."""
+    """The official matching cost (``evaluation/hungarian.py``): a float32 matrix filled by a literal double loop
+    (rows: predicted labels), as the nested list of Python floats handed to munkres."""
     n = len(gt_sets)
-    matrix = []
+    matrix = np.zeros(shape=(num_classes, num_classes), dtype=np.float32)
     for i in range(num_classes):
-        row = []
         for j in range(num_classes):
             together = sum(1 for g, p in zip(gt_sets, pred_sets) if (i + 1) in p and (j + 1) in g)
-            row.append(1 - together / n)
-        matrix.append(row)
-    return matrix
+            matrix[i][j] = 1.0 - 1.0 * together / n
+    return matrix.tolist()
+
+
+def official_match(gt_sets, pred_sets, num_classes: int) -> dict:
+    """The official matching {predicted label: class} of per-image label sets (1-based), 0 -> 0 included."""
+    pairs = Munkres().compute(cost_matrix(gt_sets, pred_sets, num_classes))
+    return {0: 0, **{row + 1: column + 1 for row, column in pairs}}

@@ -12,7 +12,7 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from evaluators.luss import MaskFolder, decode_mask, encode_mask, write_mask
-from evaluators.luss.masks import check_header, pair_names
+from evaluators.luss.masks import HEADER_BYTES, check_header, pair_names
 from plumbing.errors import BadInputError
 
 
@@ -83,19 +83,11 @@ def test_ground_truth_above_1000_is_refused_but_1000_is_ignore():
     assert decode_mask(encode_mask(np.array([[0, 1001]])), "p.png").max() == 1001  # predictions may
 
 
-def test_not_a_png_and_corrupt_png_are_refused():
-    with pytest.raises(BadInputError, match=r"x\.png: not a PNG file"):
-        decode_mask(b"GIF89a....", "x.png")
-    data = encode_mask(np.arange(400).reshape(20, 20))
-    with pytest.raises(BadInputError, match=r"y\.png: corrupt PNG data"):
-        decode_mask(data[:60], "y.png")
-
-
 def test_header_checks_size_and_pixel_limit_before_decoding():
     data = encode_mask(np.zeros((30, 40), np.int64))
-    assert check_header(data[:26], "m.png", shape=(30, 40)).width == 40
+    assert check_header(data[:HEADER_BYTES], "m.png", shape=(30, 40)).width == 40
     with pytest.raises(BadInputError, match=r"m\.png: size 40x30 differs from the ground truth's 40x31"):
-        check_header(data[:26], "m.png", shape=(31, 40))
+        check_header(data[:HEADER_BYTES], "m.png", shape=(31, 40))
     with pytest.raises(BadInputError, match=r"m\.png: 40x30 pixels exceed the limit of 1,000"):
         decode_mask(data, "m.png", max_pixels=1000)
 

@@ -7,10 +7,10 @@ import luss_reference as reference
 import munkres
 import numpy as np
 import pytest
-from luss_data import make_pairs
+from luss_data import make_pairs, write_pairs
 from scipy.optimize import linear_sum_assignment
 
-from evaluators.luss import LUSSEvaluator, MatchCounter, match_lookup, read_match, write_match
+from evaluators.luss import LUSSEvaluator, MatchCounter, match_folders, match_lookup, read_match, write_match
 from evaluators.luss.matching import NO_CLASS, assign, label_sets, loads_match
 from plumbing.errors import BadInputError, InputWarning
 
@@ -65,15 +65,49 @@ def tied_cooccurrence(n: int, seed: int) -> np.ndarray:
     return cooc
 
 
-@pytest.mark.parametrize("n, seed", [(5, 0), (12, 1), (50, 2), (120, 3)])
-def test_assignment_equals_munkres_on_tied_costs(n, seed):
+def random_label_sets(n: int, images: int, seed: int) -> tuple[list, list]:
+    """Per-image ground-truth and predicted label sets of at most two labels: most assignments are ties."""
+    rng = np.random.default_rng(seed)
+    draw = [sorted(rng.choice(np.arange(1, n + 1), size=rng.integers(0, 3), replace=False).tolist())
+            for _ in range(2 * images)]
+    return draw[:images], draw[images:]
+
+
+@pytest.mark.parametrize("n, images, seed", [(3, 7, 0), (5, 9, 4), (12, 37, 1), (50, 37, 2), (120, 37, 3)])
+def test_assignment_equals_the_official_float32_matching_on_tied_costs(n, images, seed):
+    gt_sets, pred_sets = random_label_sets(n, images, seed)
     counter = MatchCounter(n)
-    counter.cooccurrence = tied_cooccurrence(n, seed)
-    counter.num_images = 37
-    cost = counter.cost_matrix()
-    expected = {r + 1: c + 1 for r, c in munkres.Munkres().compute(cost.tolist())}
-    expected[0] = 0
-    assert counter.match() == expected
+    for g, p in zip(gt_sets, pred_sets):
+        counter.add_label_sets(np.array(g, int), np.array(p, int))
+    assert counter.match() == reference.official_match(gt_sets, pred_sets, n)
+
+
+# labels 1 and 2 co-occur 5, 6 / 4, 5 times with classes 1 and 2 over 7 images: the identity and the swap both
+# cost 2 - 10/7, a tie that munkres breaks one way on the official float32 costs and the other on float64 ones
+TIE_GT = [[2], [2], [2, 1], [1], [1, 2], [1, 2], [1, 2]]
+TIE_PRED = [[1, 2], [1], [1, 2], [1], [2, 1], [1, 2], [2, 1]]
+
+
+def bands(labels: list, axis: int, shape=(24, 32)) -> np.ndarray:
+    """A mask with a 2-pixel background border, its inside split into equal bands of ``labels`` along ``axis``."""
+    mask = np.zeros(shape, np.int64)
+    inside = np.moveaxis(mask[2:-2, 2:-2], axis, 0)
+    for k, label in enumerate(labels):
+        inside[k * len(inside) // len(labels):(k + 1) * len(inside) // len(labels)] = label
+    return mask
+
+
+def test_a_tie_takes_the_official_partners_of_the_float32_cost(tmp_path):
+    official = reference.official_match(TIE_GT, TIE_PRED, 3)
+    assert official == {0: 0, 1: 2, 2: 1, 3: 3}
+    float64_cost = [[1.0 - sum((i + 1) in p and (j + 1) in g for g, p in zip(TIE_GT, TIE_PRED)) / 7
+                     for j in range(3)] for i in range(3)]
+    assert munkres.Munkres().compute(float64_cost) == [(0, 0), (1, 1), (2, 2)]  # the tie is real
+    pairs = [(bands(g, 1), bands(p, 0)) for g, p in zip(TIE_GT, TIE_PRED)]
+    gt_dir, pred_dir, _ = write_pairs(tmp_path, pairs)
+    assert match_folders(gt_dir, pred_dir, 3, workers=1, progress=False) == official
+    assert match_folders(gt_dir, pred_dir, 50, workers=1, progress=False) == \
+        reference.official_match(TIE_GT, TIE_PRED, 50)
 
 
 def test_scipy_breaks_ties_differently_which_is_why_munkres_is_used():

@@ -1,0 +1,31 @@
+"""Files that operating systems add to folders and archives: never data, so skipped unread with one warning.
+
+macOS: ``__MACOSX/`` (Finder's Compress puts resource forks there), ``._*`` (AppleDouble files, beside every
+file on non-Apple disks and in archives), ``.DS_Store``, and the volume folders ``.Spotlight-V100/``,
+``.Trashes/``, ``.fseventsd/``; Windows: ``Thumbs.db``, ``ehthumbs.db``, ``desktop.ini``, ``$RECYCLE.BIN/``,
+``System Volume Information/``. Names compare case-insensitively, at any depth.
+"""
+from __future__ import annotations
+
+from plumbing.errors import warn
+
+SYSTEM_FOLDERS = frozenset({"__macosx", ".spotlight-v100", ".trashes", ".fseventsd", "$recycle.bin",
+                            "system volume information"})
+SYSTEM_FILES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini"})
+APPLE_DOUBLE = "._"
+_SHOWN = 3
+
+
+def is_system_file(path: str) -> bool:
+    """Whether a relative POSIX path (a file in a folder, an archive member) is operating-system metadata."""
+    parts = [part.lower() for part in path.rstrip("/").split("/")]
+    return (any(part in SYSTEM_FOLDERS for part in parts) or parts[-1] in SYSTEM_FILES
+            or parts[-1].startswith(APPLE_DOUBLE))
+
+
+def warn_skipped(source: str, skipped: list[str], noun: str = "file") -> None:
+    """One warning counting the operating-system files skipped in ``source`` (nothing when there are none)."""
+    if skipped:
+        shown = ", ".join(skipped[:_SHOWN]) + (", ..." if len(skipped) > _SHOWN else "")
+        plural = "" if len(skipped) == 1 else "s"
+        warn(f"{source}: skipped {len(skipped)} operating-system metadata {noun}{plural} ({shown}), never read")
