@@ -22,9 +22,8 @@ BOARD_COLUMNS = ("rank", "method", "archive", "match", *METRIC_KEYS, "training_d
 _METHOD_COLUMNS = dict(zip(("method", "training_data", "training_scheme", "networks", "link"), METHOD_FIELDS))
 
 
-def _ground_truth_key(gt_dir: str | os.PathLike, num_classes: int, names: list[str] | None, limits: Limits) -> str:
+def _ground_truth_key(gt: MaskFolder, num_classes: int, names: list[str] | None, limits: Limits) -> str:
     """What a cached score depends on besides the archive: ground truth files, mode, names, limits."""
-    gt = MaskFolder(gt_dir)
     listing = [(n, (gt.root / n).stat().st_size) for n in gt.names()]
     context = [listing, num_classes, sorted(set(names)) if names is not None else None, asdict(limits)]
     return hashlib.sha256(json.dumps(context).encode()).hexdigest()
@@ -48,7 +47,8 @@ def leaderboard(directory: str | os.PathLike, gt_dir: str | os.PathLike, num_cla
     if not archives:
         raise BadInputError(f"{directory}: no .zip archives")
     cache = Path(cache_dir) if cache_dir is not None else directory / ".scores"
-    context = _ground_truth_key(gt_dir, num_classes, names, limits)
+    gt = MaskFolder(gt_dir, max_pixels=limits.max_pixels)
+    context = _ground_truth_key(gt, num_classes, names, limits)
     rows = []
     for archive in archives:
         digest = file_digest(archive, "sha256")
@@ -62,7 +62,7 @@ def leaderboard(directory: str | os.PathLike, gt_dir: str | os.PathLike, num_cla
                 entry = None  # an unreadable cache entry is recomputed
         if entry is None:
             notify(f"scoring {archive.name}")
-            entry = _board_row(archive, gt_dir, num_classes, names, limits, workers, progress, notify)
+            entry = _board_row(archive, digest, gt, num_classes, names, limits, workers, progress, notify)
             write_json(cached, {"context": context, "row": entry})
         rows.append({**entry, "archive": archive.name, "sha256": digest})
     scored = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: -r["mIoU"])
@@ -71,10 +71,11 @@ def leaderboard(directory: str | os.PathLike, gt_dir: str | os.PathLike, num_cla
     return scored + [r for r in rows if r["status"] != "ok"]
 
 
-def _board_row(archive: Path, gt_dir, num_classes, names, limits, workers, progress, notify) -> dict:
+def _board_row(archive: Path, digest: str, gt: MaskFolder, num_classes, names, limits, workers, progress,
+               notify) -> dict:
     try:
-        scored = score_submission(archive, gt_dir, num_classes, names=names, limits=limits, workers=workers,
-                                  progress=progress, notify=notify)
+        scored = score_submission(archive, gt, num_classes, names=names, limits=limits, workers=workers,
+                                  progress=progress, notify=notify, sha256=digest)
     except BadInputError as exc:
         notify(f"refused {archive.name}: {exc}")
         return {"status": f"refused: {exc}"}

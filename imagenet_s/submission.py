@@ -20,7 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from evaluators.luss import folders
-from evaluators.luss.masks import DEFAULT_MAX_PIXELS, HEADER_BYTES, MaskFolder, check_header, decode_mask
+from evaluators.luss.masks import (
+    DEFAULT_MAX_PIXELS,
+    HEADER_BYTES,
+    MaskFolder,
+    check_header,
+    decode_mask,
+    pair_names,
+)
 from evaluators.luss.matching import loads_match
 from evaluators.luss.metrics import LUSSResult
 from plumbing.errors import BadInputError, warn
@@ -215,28 +222,15 @@ class SubmissionScore:
                 "num_images": self.result.num_images, **self.result.to_dict()}
 
 
-def _missing_predictions(archive: Archive, wanted: list[str]) -> None:
-    members = set(archive.masks)
-    missing = [n for n in wanted if n not in members]
-    if not missing:
-        extra = len(members) - (len(wanted) - len(missing))
-        if extra:
-            warn(f"{archive.path.name}: {extra} PNG members match no evaluated mask; they are ignored")
-        return
-    tops = {m.split("/", 1)[0] for m in archive.masks if "/" in m}
-    hint = ""
-    if len(tops) == 1 and archive.masks and {m.split("/", 1)[-1] for m in archive.masks} & set(missing):
-        hint = f" (the class folders sit inside {tops.pop()}/; they must be at the archive's root)"
-    raise BadInputError(f"{archive.path.name}: {len(missing)} of {len(wanted)} predictions missing, "
-                        f"first: {', '.join(missing[:5])}{hint}")
-
-
-def score_submission(path: str | os.PathLike, gt_dir: str | os.PathLike, num_classes: int, *,
+def score_submission(path: str | os.PathLike, gt_dir: str | os.PathLike | MaskFolder, num_classes: int, *,
                      names: list[str] | None = None, limits: Limits = Limits(), workers: int | None = None,
-                     progress: bool = True, notify: Callable[[str], None] = print) -> SubmissionScore:
+                     progress: bool = True, notify: Callable[[str], None] = print,
+                     sha256: str | None = None) -> SubmissionScore:
     """Validate a submission archive, then score it with the official metrics.
 
     Without ``match.json`` the official fully-unsupervised matching is fitted on the submission itself.
+    ``gt_dir`` may be a ``MaskFolder`` already listed (a leaderboard scores many archives against one), and
+    ``sha256`` the archive's digest when the caller has it already.
     Raises:
         BadInputError: any refusal of ``inspect_archive``, an invalid match.json, missing predictions, a
             PNG that is not 8-bit RGB, too large (``limits.max_pixels``) or not of the ground truth's size.
@@ -246,9 +240,12 @@ def score_submission(path: str | os.PathLike, gt_dir: str | os.PathLike, num_cla
     match = None
     if archive.match_json is not None:
         match = loads_match(archive.match_json, num_classes, f"{archive.path.name}:{MATCH_FILE}")
-    gt = MaskFolder(gt_dir, max_pixels=limits.max_pixels)
-    wanted = sorted(set(names)) if names is not None else gt.names()
-    _missing_predictions(archive, wanted)
+    gt = gt_dir if isinstance(gt_dir, MaskFolder) else MaskFolder(gt_dir, max_pixels=limits.max_pixels)
+    wanted = pair_names(gt.names(), list(archive.masks), None if names is None else sorted(set(names)),
+                        archive.path.name)
+    if len(archive.masks) > len(wanted):
+        warn(f"{archive.path.name}: {len(archive.masks) - len(wanted)} PNG members match no evaluated mask; "
+             "they are ignored")
     preds = ZipMasks(archive, limits.max_pixels)
     source = "submitted"
     try:
@@ -262,4 +259,4 @@ def score_submission(path: str | os.PathLike, gt_dir: str | os.PathLike, num_cla
                                           progress=progress)
     finally:
         preds.close()
-    return SubmissionScore(archive.path.name, file_digest(archive.path, "sha256"), method, source, result)
+    return SubmissionScore(archive.path.name, sha256 or file_digest(archive.path, "sha256"), method, source, result)

@@ -260,5 +260,13 @@ def pair_names(gt_names: list[str], pred_names: list[str], names: list[str] | No
     missing = [n for n in names if n not in pred_set]
     if missing:
         raise BadInputError(f"{pred_source}: {len(missing)} of {len(names)} predictions missing, "
-                            f"first: {', '.join(missing[:5])}")
+                            f"first: {', '.join(missing[:5])}{_nesting_hint(pred_names, missing)}")
     return list(names)
+
+
+def _nesting_hint(pred_names: list[str], missing: list[str]) -> str:
+    """When every prediction sits inside one extra folder that holds the missing names, say so."""
+    tops = {n.split("/", 1)[0] for n in pred_names if "/" in n}
+    if len(tops) == 1 and {n.split("/", 1)[-1] for n in pred_names} & set(missing):
+        return f" (the class folders sit inside {tops.pop()}/; they must be at the root)"
+    return ""

@@ -194,7 +194,7 @@ HOSTILE = {
     "match-out-of-range": "match.json: key '51' is not a label in \"0\"..\"50\"",
     "missing": "2 of 12 predictions missing, first: n01443537/ILSVRC2012_val_00000003.png, "
                "n01443537/ILSVRC2012_val_00000007.png",
-    "nested-folder": "(the class folders sit inside results/; they must be at the archive's root)",
+    "nested-folder": "(the class folders sit inside results/; they must be at the root)",
     "duplicate": "member 'n01443537/ILSVRC2012_val_00000000.png': appears twice",
     "not-a-zip": "not a readable zip archive",
     "corrupt": "member 'n01443537/ILSVRC2012_val_00000004.png': corrupt data",

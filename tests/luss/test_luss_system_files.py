@@ -101,7 +101,7 @@ def test_finder_zip_of_a_folder_still_gets_the_nested_folder_hint(data, tmp_path
             zf.writestr(f"__MACOSX/results/._{name}", APPLE_DOUBLE)
     run = CliRunner().invoke(main, ["score", str(path), "--gt-dir", str(gt_dir), "--mode", "50"])
     assert run.exit_code == 2
-    assert "(the class folders sit inside results/; they must be at the archive's root)" in run.stderr
+    assert "(the class folders sit inside results/; they must be at the root)" in run.stderr
 
 
 def add_folder_metadata(folder, names: list[str]) -> int:
