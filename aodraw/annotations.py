@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
+from evaluators.detection.conditions import combination_name
 from evaluators.detection.validate import load_ground_truth
 from plumbing.errors import BadInputError
 from plumbing.jsonio import read_json
@@ -46,7 +47,7 @@ def annotation_stats(src) -> dict[str, list[list]]:
     Conditions are the images' tag lists joined with '+' (``untagged`` without tags); sizes use COCO's area
     ranges on the ``area`` field."""
     gt = load_ground_truth(src)
-    tag_of = {int(i): "+".join(t) if t else "untagged" for i, t in zip(gt.image_ids, gt.image_tags)}
+    tag_of = {int(i): combination_name(t) if t else "untagged" for i, t in zip(gt.image_ids, gt.image_tags)}
     name_of = dict(zip(gt.cat_ids.tolist(), gt.cat_names))
     size_of = np.select([gt.ann_areas < hi for _, _, hi in AREA_RANGES], [n for n, _, _ in AREA_RANGES], "large")
     keys = {"condition": [tag_of[int(i)] for i in gt.ann_image_ids],

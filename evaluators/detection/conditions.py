@@ -15,9 +15,15 @@ from collections import Counter
 ALL = "all"
 
 
+def combination_name(tags: list) -> str:
+    """The bucket name of an image's tags together, as upstream names it: joined with ``_`` in file order
+    (``["low_light", "rain"]`` -> ``low_light_rain``)."""
+    return "_".join(tags)
+
+
 def image_buckets(tags: list | None, protocol: str) -> dict:
     """Bucket name -> multiplicity for one image (insertion order: joined name, tags, ``all``)."""
-    entries = (["_".join(tags)] if tags else []) + list(tags or []) + [ALL]
+    entries = ([combination_name(tags)] if tags else []) + list(tags or []) + [ALL]
     counts = Counter(entries)
     if protocol == "corrected":
         return dict.fromkeys(counts, 1)

@@ -37,13 +37,13 @@ def test_stats_tables_and_cli(tmp_path):
           "annotations": [box(0, 0, 0, 20), box(1, 0, 1, 40), box(2, 1, 1, 100), box(3, 1, 62, 150, 1)],
           "categories": CATS}
     tables = annotation_stats(gt)
-    assert tables["condition"] == [["fog", 1, 2, 0], ["low_light+rain", 1, 1, 1], ["untagged", 1, 0, 0],
+    assert tables["condition"] == [["fog", 1, 2, 0], ["low_light_rain", 1, 1, 1], ["untagged", 1, 0, 0],
                                    ["all", 3, 3, 1]]
     assert tables["category"] == [["car", 2, 2, 0], ["ignore", 1, 0, 1], ["person", 1, 1, 0]]
     assert tables["size"] == [["small", 1, 1, 0], ["medium", 1, 1, 0], ["large", 1, 1, 1]]
     (tmp_path / "gt.json").write_bytes(orjson.dumps(gt))
     result = CliRunner().invoke(main, ["stats", "--ann", str(tmp_path / "gt.json"), "--csv", str(tmp_path / "s.csv")])
-    assert result.exit_code == 0 and "low_light+rain" in result.output
+    assert result.exit_code == 0 and "low_light_rain" in result.output
     assert "category,car,2,2,0" in (tmp_path / "s.csv").read_text()
     bad = CliRunner().invoke(main, ["stats", "--ann", str(tmp_path / "missing.json")])
     assert bad.exit_code == 2 and bad.output.startswith("error: ")
