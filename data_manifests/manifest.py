@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from plumbing.errors import ToolkitError
+from plumbing.errors import BadInputError, ToolkitError
 
 _HERE = Path(__file__).resolve().parent
 
@@ -77,7 +77,7 @@ def load(dataset: str) -> Manifest:
         for entry in doc["artifacts"]:
             artifact = Artifact(**{**entry, "urls": tuple(entry["urls"])})
             if artifact.digest is None and doc["source"].get("checksums") is None:
-                raise ValueError(f"{artifact.path}: neither sha256 nor md5, and the source says nothing about it")
+                raise BadInputError(f"{artifact.path}: neither sha256 nor md5, and the source says nothing about it")
             artifacts.append(artifact)
         folders = tuple(Folder(**{**f, "names": tuple(f["names"])}) for f in doc.get("folders", []))
         return Manifest(doc["dataset"], doc["mirror_env"], doc["source"], tuple(artifacts), folders)

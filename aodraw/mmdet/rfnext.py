@@ -13,6 +13,8 @@ from mmdet.registry import RUNNERS
 from mmengine.registry import HOOKS
 from mmengine.runner import Runner
 
+from plumbing.errors import BadInputError
+
 HOOK_TYPE = "RFSearchHook"
 WRAPPING_MODES = ("search", "fixed_multi_branch")
 
@@ -21,7 +23,7 @@ def rfsearch_hook_cfg(cfg) -> dict | None:
     """The ``RFSearchHook`` entry of a config's ``custom_hooks``, if any."""
     hooks = [h for h in cfg.get("custom_hooks") or [] if h.get("type") in (HOOK_TYPE, f"mmcv.{HOOK_TYPE}")]
     if len(hooks) > 1:
-        raise ValueError("a config may hold one RFSearchHook")
+        raise BadInputError("a config may hold one RFSearchHook")
     return hooks[0] if hooks else None
 
 

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from plumbing.errors import UnknownNameError
+
 
 def feature_distance(student: torch.Tensor, teacher: torch.Tensor, kind: str = "mse") -> torch.Tensor:
     """Distance of two N x C x H x W maps, each position's channel vector normalised first: ``mse`` standardises
@@ -17,7 +19,7 @@ def feature_distance(student: torch.Tensor, teacher: torch.Tensor, kind: str = "
                           F.layer_norm(teacher.movedim(1, -1), teacher.shape[1:2]))
     if kind == "cosine":
         return (1 - F.cosine_similarity(student, teacher, dim=1)).mean()
-    raise ValueError(f"feature distance {kind!r} is not 'mse' or 'cosine'")
+    raise UnknownNameError(f"feature distance {kind!r} is not 'mse' or 'cosine'")
 
 
 def distillation_loss(student: tuple[Sequence[torch.Tensor], torch.Tensor],

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import PngImagePlugin
 
-from plumbing.errors import BadInputError
+from plumbing.errors import BadInputError, ToolkitRuntimeError
 from plumbing.files import atomic_write_bytes
 from plumbing.system_files import is_system_file, warn_skipped
 
@@ -176,14 +176,14 @@ def encode_mask(ids: np.ndarray) -> bytes:
     """Encode an (H, W) integer array of ids in 0..65535 as RGB PNG bytes."""
     ids = np.asarray(ids)
     if ids.ndim != 2 or ids.dtype.kind not in "iu":
-        raise ValueError(f"expected a 2-D integer array, got {ids.ndim}-D {ids.dtype}")
+        raise BadInputError(f"expected a 2-D integer array, got {ids.ndim}-D {ids.dtype}")
     if ids.size and (ids.min() < 0 or ids.max() > MAX_ID):
-        raise ValueError(f"ids must lie in 0..{MAX_ID}, got {ids.min()}..{ids.max()}")
+        raise BadInputError(f"ids must lie in 0..{MAX_ID}, got {ids.min()}..{ids.max()}")
     ids = ids.astype(np.int64)
     bgr = np.stack([np.zeros_like(ids), ids >> 8, ids & 255], axis=-1).astype(np.uint8)
     ok, buf = cv2.imencode(".png", bgr)
     if not ok:
-        raise RuntimeError("PNG encoding failed")
+        raise ToolkitRuntimeError("PNG encoding failed")
     return buf.tobytes()
 
 

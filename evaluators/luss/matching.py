@@ -20,7 +20,7 @@ import munkres
 import numpy as np
 
 from evaluators.luss.masks import IGNORE, MAX_ID, as_uint16, count_ids
-from plumbing.errors import BadInputError, warn
+from plumbing.errors import BadInputError, IncompatibleError, warn
 from plumbing.files import atomic_write_text
 
 NO_CLASS = MAX_ID  # what predicted labels missing from a match become: a label outside 0..N
@@ -47,7 +47,7 @@ class MatchCounter:
 
     def __init__(self, num_classes: int):
         if not 1 <= int(num_classes) < IGNORE:
-            raise ValueError(f"num_classes must lie in 1..{IGNORE - 1}, got {num_classes}")
+            raise BadInputError(f"num_classes must lie in 1..{IGNORE - 1}, got {num_classes}")
         self.num_classes = int(num_classes)
         self.cooccurrence = np.zeros((self.num_classes, self.num_classes), np.int64)
         self.num_images = 0
@@ -63,7 +63,7 @@ class MatchCounter:
 
     def merge(self, other: MatchCounter) -> MatchCounter:
         if other.num_classes != self.num_classes:
-            raise BadInputError(f"cannot merge matchings of {other.num_classes} and {self.num_classes} classes")
+            raise IncompatibleError(f"cannot merge matchings of {other.num_classes} and {self.num_classes} classes")
         self.cooccurrence += other.cooccurrence
         self.num_images += other.num_images
         return self

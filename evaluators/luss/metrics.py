@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from evaluators.luss.masks import IGNORE, as_uint16, count_ids
-from plumbing.errors import BadInputError
+from plumbing.errors import BadInputError, IncompatibleError
 
 SIZE_BUCKETS = ("S", "MS", "ML", "L")
 SIZE_LIMITS = (5, 25, 50)  # ceil(100 * class pixels / non-ignored pixels) <= limit; larger is L
@@ -183,7 +183,7 @@ class LUSSEvaluator:
 
     def __init__(self, num_classes: int):
         if not 1 <= int(num_classes) < IGNORE:
-            raise ValueError(f"num_classes must lie in 1..{IGNORE - 1}, got {num_classes}")
+            raise BadInputError(f"num_classes must lie in 1..{IGNORE - 1}, got {num_classes}")
         self.num_classes = int(num_classes)
         self.reset()
 
@@ -210,7 +210,7 @@ class LUSSEvaluator:
     def merge(self, other: LUSSEvaluator) -> LUSSEvaluator:
         """Add another evaluator's images (a shard, a worker) to this one."""
         if other.num_classes != self.num_classes:
-            raise BadInputError(f"cannot merge evaluators of {other.num_classes} and {self.num_classes} classes")
+            raise IncompatibleError(f"cannot merge evaluators of {other.num_classes} and {self.num_classes} classes")
         self.counts += other.counts
         self.f_measure_sum += other.f_measure_sum
         self.acc_hits += other.acc_hits

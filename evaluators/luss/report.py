@@ -5,6 +5,7 @@ import math
 from collections.abc import Sequence
 
 from evaluators.luss.metrics import LUSSResult
+from plumbing.errors import BadInputError
 from plumbing.tables import format_table
 
 SUMMARY_GROUPS = (("mIoU", "Acc", "mBIoU", "FMeasure"), ("S", "MS", "ML", "L"), ("BS", "BMS", "BML", "BL"))
@@ -19,7 +20,7 @@ def _cell(value) -> str:
 def class_names(num_classes: int, wnids: Sequence[str] | None = None) -> list[str]:
     """Display names of ids 0..N: "background", then WordNet ids when known, else the ids."""
     if wnids is not None and len(wnids) != num_classes:
-        raise ValueError(f"expected {num_classes} category names, got {len(wnids)}")
+        raise BadInputError(f"expected {num_classes} category names, got {len(wnids)}")
     return ["background"] + (list(wnids) if wnids is not None else [str(i) for i in range(1, num_classes + 1)])
 
 

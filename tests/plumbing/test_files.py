@@ -1,0 +1,60 @@
+"""Atomic writes give the mode a plain open() gives under the current umask (not tempfile's 0600), and the
+resumable-output rule skips only complete outputs."""
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from plumbing.files import atomic_write_bytes, needs_writing, open_temp, save_npy, write_csv, write_json
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.fixture(params=[0o022, 0o002, 0o077])
+def umask(request):
+    old = os.umask(request.param)
+    yield request.param
+    os.umask(old)
+
+
+def test_written_files_get_the_umask_mode_of_a_plain_open(tmp_path, umask):
+    with open(tmp_path / "plain", "w"):
+        pass
+    expected = 0o666 & ~umask
+    assert _mode(tmp_path / "plain") == expected
+    written = [atomic_write_bytes(tmp_path / "a.bin", b"x"), write_json(tmp_path / "r.json", {"AP": 0.5}),
+               write_csv(tmp_path / "r.csv", ["a"], [[1]]), save_npy(tmp_path / "d" / "x.npy", np.zeros(3))]
+    assert [oct(_mode(p)) for p in written] == [oct(expected)] * 4
+
+
+def test_overwriting_takes_the_current_umask_not_the_old_file_mode(tmp_path):
+    target = tmp_path / "r.json"
+    target.write_text("{}")
+    target.chmod(0o600)
+    old = os.umask(0o022)
+    try:
+        write_json(target, {"AP": 1.0})
+    finally:
+        os.umask(old)
+    assert _mode(target) == 0o644
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path):
+    with pytest.raises(TypeError):
+        atomic_write_bytes(tmp_path / "x.json", object())  # not bytes: the write fails after the temp exists
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_needs_writing_skips_complete_outputs_and_cleans_stale_temps(tmp_path):
+    out = tmp_path / "a.npy"
+    fd, tmp = open_temp(out)  # an interrupted run's leftover
+    os.close(fd)
+    assert needs_writing(out) and not tmp.exists()
+    out.write_bytes(b"\x93NUMPY")  # a truncated array: not complete
+    assert needs_writing(out)
+    save_npy(out, np.ones(4))
+    assert not needs_writing(out)
+    assert needs_writing(out, tmp_path / "a.json")  # one of two outputs missing: the job runs again
