@@ -44,14 +44,14 @@ def downsample_annotations(src, scale: int = 3, min_size: float = 32, small: str
 def annotation_stats(src) -> dict[str, list[list]]:
     """Tables {"condition" | "category" | "size": rows of [name, images, boxes, crowd boxes]}.
 
-    Conditions are the images' tag lists joined with '+' (``untagged`` without tags); sizes use COCO's area
-    ranges on the ``area`` field."""
+    Conditions are the images' tag lists joined with '+' (``untagged`` without tags); categories are named as in
+    evaluation results (name, or name plus id where names are shared); sizes use COCO's area ranges on ``area``."""
     gt = load_ground_truth(src)
-    tag_of = {int(i): combination_name(t) if t else "untagged" for i, t in zip(gt.image_ids, gt.image_tags)}
-    name_of = dict(zip(gt.cat_ids.tolist(), gt.cat_names))
+    tag_of = {i: combination_name(t) if t else "untagged" for i, t in zip(gt.image_ids.tolist(), gt.image_tags)}
+    key_of = dict(zip(gt.cat_ids.tolist(), gt.cat_keys))
     size_of = np.select([gt.ann_areas < hi for _, _, hi in AREA_RANGES], [n for n, _, _ in AREA_RANGES], "large")
-    keys = {"condition": [tag_of[int(i)] for i in gt.ann_image_ids],
-            "category": [name_of[int(c)] for c in gt.ann_cat_ids], "size": size_of.tolist()}
+    keys = {"condition": [tag_of[i] for i in gt.ann_image_ids.tolist()],
+            "category": [key_of[c] for c in gt.ann_cat_ids.tolist()], "size": size_of.tolist()}
     tables = {}
     for table, ann_keys in keys.items():
         images, boxes, crowd = defaultdict(set), Counter(), Counter()

@@ -18,9 +18,9 @@ def detection_report(result) -> str:
         ["condition", "AP", "AP50", "AP75", "images"],
         [[name, percent(c["AP"]), percent(c["AP50"]), percent(c["AP75"]), c["num_images"]]
          for name, c in result.conditions.items()], "Per condition")
-    categories = format_table(["category", "AP", "AP50"],
-                              [[name, percent(c["AP"]), percent(c["AP50"])] for name, c in result.categories.items()],
-                              "Per category")
+    categories = format_table(["category", "id", "AP", "AP50"],
+                              [[key, c["id"], percent(c["AP"]), percent(c["AP50"])]
+                               for key, c in result.categories.items()], "Per category", align_left=2)
     parts = [head, overall, conditions, categories]
     if result.errors:
         e = result.errors

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-import orjson
+import msgspec
 
 from plumbing.errors import BadInputError, MissingInputError
 
@@ -28,11 +28,12 @@ def read_bytes(path: str | os.PathLike, what: str) -> bytes:
 
 
 def parse_json(data: bytes, source: str | os.PathLike) -> Any:
-    """Parse JSON ``data`` read from ``source``. Python's ``NaN``/``Infinity`` tokens are accepted, so that
+    """Parse JSON ``data`` read from ``source``. Integers keep every digit, beyond 64 bits too (ids derived from
+    hashes; orjson would turn them into floats). Python's ``NaN``/``Infinity`` tokens are accepted, so that
     validation can name the entry holding them. Raises BadInputError naming ``source`` and the position."""
     try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
+        return msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
         try:
             return json.loads(data)
         except ValueError:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from evaluators.detection.ids import exact_id, id_array, is_id
 from evaluators.detection.validate import load_detections, load_ground_truth
 from plumbing.errors import BadInputError
 from plumbing.jsonio import read_json
@@ -44,21 +45,27 @@ def merge_slices(slice_gt, slice_dt, nms_iou: float = 0.6) -> list[dict]:
     raw, source = read_json(slice_gt, "slice annotation")
     if not isinstance(raw, dict) or not isinstance(raw.get("images"), list):
         raise BadInputError(f"{source}: a slice annotation file needs an 'images' list")
-    # only images and categories matter here (official slice files hold zero-size boxes, which the validator refuses)
-    gt = load_ground_truth({"images": raw["images"], "categories": raw.get("categories"), "annotations": []})
+    gt = load_ground_truth(raw)  # validated whole: official slice files hold zero-size boxes, which it accepts
     dt = load_detections(slice_dt, gt)
     origin = {}
     for i, image in enumerate(raw["images"]):
         try:
-            origin[image["id"]] = (int(image["ori_id"]), float(image["x_start"]), float(image["y_start"]))
+            ori, dx, dy = image["ori_id"], float(image["x_start"]), float(image["y_start"])
         except (KeyError, TypeError, ValueError):
-            raise BadInputError(f"{source}: image {i}: a slice entry needs ori_id, x_start and y_start") from None
-    ori, dx, dy = (np.array([origin[int(i)][k] for i in dt.image_ids]).reshape(-1) for k in range(3))
-    boxes = dt.boxes + np.stack([dx, dy, np.zeros_like(dx), np.zeros_like(dx)], axis=1) if len(ori) else dt.boxes
+            ori = None
+        if not is_id(ori, floats_ok=True):
+            raise BadInputError(f"{source}: image {i}: a slice entry needs ori_id (an id), x_start and y_start")
+        origin[image["id"]] = (exact_id(ori), dx, dy)
+    placed = [origin[i] for i in dt.image_ids.tolist()]
+    boxes = dt.boxes + np.array([(0.0, 0.0, 0.0, 0.0)] + [(dx, dy, 0, 0) for _, dx, dy in placed])[1:]
+    try:
+        image_ids, image_of = np.unique(id_array([ori for ori, _, _ in placed])[0], return_inverse=True)
+    except TypeError:
+        raise BadInputError(f"{source}: the slices' ori_id values mix integers and strings") from None
     out = []
-    for image_id in np.unique(ori):
-        in_image = np.flatnonzero(ori == image_id)
+    for g, image_id in enumerate(image_ids.tolist()):
+        in_image = np.flatnonzero(image_of == g)
         for k in in_image[classwise_nms(boxes[in_image], dt.scores[in_image], dt.cat_ids[in_image], nms_iou)]:
-            out.append({"image_id": int(image_id), "category_id": int(dt.cat_ids[k]),
+            out.append({"image_id": image_id, "category_id": dt.cat_ids[k:k + 1].tolist()[0],
                         "bbox": [float(v) for v in boxes[k]], "score": float(dt.scores[k])})
     return out

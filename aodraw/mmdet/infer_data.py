@@ -25,7 +25,7 @@ ANNOTATION_STEPS = ("LoadAnnotations", "mmdet.LoadAnnotations")
 
 @dataclass(frozen=True)
 class Image:
-    id: int
+    id: int | str  # exactly as the annotation file has it (a string id stays a string)
     file_name: str
     path: str
 
@@ -76,7 +76,7 @@ def images_from_ann(ann: str, root: str, loader) -> list[Image]:
         path = loader.stored_path(path) if isinstance(loader, LoadAODRawImageFromFile) else path
         if not path.is_file():
             raise BadInputError(f"{ann}: image {i} (id {entry['id']}): {path} not found")
-        images.append(Image(int(entry["id"]), name, str(path)))
+        images.append(Image(entry["id"], name, str(path)))
     return images
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os.path as osp
+from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,6 +11,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from evaluators.detection import evaluate_detections
+from evaluators.detection.ids import exact_id
 from evaluators.detection.validate import load_ground_truth
 from evaluators.report import detection_report
 from plumbing.errors import BadInputError
@@ -18,14 +20,16 @@ from plumbing.files import write_json
 METRIC_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 
 
-def coco_results(img_id: int, bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, cat_ids) -> list[dict]:
-    """One image's predictions (x1 y1 x2 y2 boxes, class indices) as COCO results entries."""
+def coco_results(img_id, bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, cat_ids) -> list[dict]:
+    """One image's predictions (x1 y1 x2 y2 boxes, class indices) as COCO results entries; the image id is kept
+    exact (an integer of any size, or a string). A box clipped to x1 == x2 or y1 == y2 has zero width or height: the
+    evaluator scores it as a false positive."""
     if len(labels) and labels.max() >= len(cat_ids):
         raise BadInputError(f"the model predicts class index {labels.max()} but only {len(cat_ids)} classes are "
                             "known: the heads' num_classes must match the dataset's classes")
-    out = []
+    out, image_id = [], exact_id(img_id)
     for (x1, y1, x2, y2), score, label in zip(bboxes.tolist(), scores.tolist(), labels.tolist()):
-        out.append({"image_id": int(img_id), "category_id": int(cat_ids[label]),
+        out.append({"image_id": image_id, "category_id": exact_id(cat_ids[label]),
                     "bbox": [x1, y1, x2 - x1, y2 - y1], "score": score})
     return out
 
@@ -66,14 +70,20 @@ class AODRawMetric(BaseMetric):
             self._gt = load_ground_truth(self.ann_file)
         return self._gt
 
-    def category_ids(self) -> list[int]:
-        """Category id of each class index of the dataset (matched by name, as MMDetection's CocoMetric)."""
-        by_name = dict(zip(self.gt.cat_names, self.gt.cat_ids.tolist()))
+    def category_ids(self) -> list:
+        """Category id of each class index of the dataset, matched by name as MMDetection's CocoMetric does; where
+        categories share a name, the n-th class of that name is the n-th such category in the file."""
+        unused = defaultdict(list)
+        for name, cat_id in zip(self.gt.cat_names[::-1], self.gt.cat_ids.tolist()[::-1]):
+            unused[name].append(cat_id)
         classes = (self.dataset_meta or {}).get("classes") or [n for n in self.gt.cat_names if n != "ignore"]
-        missing = [c for c in classes if c not in by_name]
-        if missing:
-            raise ValueError(f"{self.ann_file}: no category named {missing[0]!r} (a class of the dataset)")
-        return [by_name[c] for c in classes]
+        ids = []
+        for name in classes:
+            if not unused[name]:
+                what = "more classes" if name in self.gt.cat_names else "no category"
+                raise ValueError(f"{self.ann_file}: {what} named {name!r} (a class of the dataset) than categories")
+            ids.append(unused[name].pop())
+        return ids
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:

@@ -16,9 +16,11 @@ import numpy as np
 
 from evaluators.detection.conditions import ALL
 from evaluators.detection.engines import BACKENDS, Accumulated, hotcoco_eval, run_engine
+from evaluators.detection.ids import json_id
 from evaluators.detection.presets import PROTOCOLS, Preset, get_preset
 from evaluators.detection.problem import Problem, build_problem
 from evaluators.detection.validate import Detections, GroundTruth, load_detections, load_ground_truth
+from plumbing.errors import warn
 
 RESULT_VERSION = 1
 # Virtual detections per engine pass over the condition buckets: bounds memory (~1 KB each in hotcoco).
@@ -31,6 +33,9 @@ class DetectionResult:
 
     ``precision`` ``[T, R, B, K, L]`` and ``recall`` ``[T, B, K, L]`` hold buckets x classes at area
     "all" for the limits in ``params["bucket_max_dets"]`` (the ones the bucket metrics use).
+
+    ``categories`` is keyed by category name, or by ``"<name> (id <id>)"`` for categories that share a name
+    (``validate.category_keys``); every entry carries the category's ``id`` (integers beyond 64 bits as strings).
     """
 
     preset: str
@@ -106,6 +111,10 @@ def gc_paused():
 def _evaluate(gt, dt, preset: Preset, backend: str, protocol: str, errors: bool) -> DetectionResult:
     gt = load_ground_truth(gt)
     dt = load_detections(dt, gt)
+    flat = int((dt.boxes[:, 2:] == 0).any(axis=1).sum())
+    if flat:  # a box clipped at the image border, for example; pycocotools scores it the same way
+        warn(f"{dt.source}: {flat} detections have zero width or height; they overlap nothing and count as false "
+             "positives")
     problem = build_problem(gt, dt, preset, protocol)
     K = len(problem.cat_ids)
     overall = run_engine(problem, preset, backend, np.arange(K))  # bucket "all" comes first
@@ -220,8 +229,8 @@ def summarize(problem: Problem, overall: Accumulated, buckets: Accumulated | Non
     conditions = {name: {"AP": ap(b_prec[:, :, b], m=b_ap), "AP50": ap(b_prec[:, :, b], i50, -1),
                          "AP75": ap(b_prec[:, :, b], i75, -1), "num_images": int(problem.bucket_images[b])}
                   for b, name in enumerate(problem.buckets)}
-    categories = {name: {"AP": ap(prec[..., k, 0, :], m=m_ap), "AP50": ap(prec[..., k, 0, :], i50, -1)}
-                  for k, name in enumerate(problem.cat_names)}
+    categories = {key: {"AP": ap(prec[..., k, 0, :], m=m_ap), "AP50": ap(prec[..., k, 0, :], i50, -1), "id": json_id(i)}
+                  for k, (key, i) in enumerate(zip(problem.cat_keys, problem.cat_ids.tolist()))}
     params = {"area_ranges": [list(r) for r in preset.area_ranges], "max_dets": limits,
               "ap_max_det": preset.ap_max_det, "bucket_max_dets": list(bucket_max_dets(preset)),
               "iou_thrs": [float(t) for t in thrs], "ignore_category": preset.ignore_category}

@@ -10,6 +10,9 @@ in the same order (file order, copies adjacent), so even ties resolve identicall
   protocol's multiplicity says (2 for a single-tag image in its tag's bucket, officially);
 * boxes of the ignore category become crowd boxes of every class that has detections in that
   image (after the class's own boxes), and the ignore category is not scored.
+
+Images are numbered by their rank among the sorted image ids (``evaluators.detection.ids.codes``): the engines see
+only that dense range, never an id itself, so ids of any size or type are scored exactly, in pycocotools' order.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evaluators.detection.conditions import bucket_names, image_buckets
+from evaluators.detection.ids import codes
 from evaluators.detection.presets import Preset
 from evaluators.detection.validate import Detections, GroundTruth
 from plumbing.errors import warn
@@ -26,11 +30,11 @@ from plumbing.errors import warn
 @dataclass(frozen=True)
 class Problem:
     buckets: list  # bucket names; bucket b owns virtual categories b*K .. b*K+K-1
-    cat_ids: np.ndarray  # (K,) scored class ids, sorted
-    cat_names: list
+    cat_ids: np.ndarray  # (K,) scored class ids (exact), sorted
+    cat_keys: list  # their keys in per-category results (GroundTruth.cat_keys)
     bucket_images: np.ndarray  # (B,) distinct images per bucket
-    image_ids: np.ndarray  # (I,) sorted
-    gt_image: np.ndarray  # (N,) int64
+    image_ids: np.ndarray  # (I,) 0 .. I-1: each image's rank among the sorted image ids
+    gt_image: np.ndarray  # (N,) int64 image ranks
     gt_vcat: np.ndarray
     gt_boxes: np.ndarray  # (N, 4)
     gt_areas: np.ndarray
@@ -47,9 +51,10 @@ class Problem:
 
 
 def build_problem(gt: GroundTruth, dt: Detections, preset: Preset, protocol: str) -> Problem:
-    ignore_ids = (gt.cat_ids[[n == preset.ignore_category for n in gt.cat_names]]
-                  if preset.ignore_category else np.zeros(0, np.int64))
-    scored = np.sort(gt.cat_ids[~np.isin(gt.cat_ids, ignore_ids)])
+    cat_order = np.argsort(gt.cat_ids, kind="stable")
+    ignored = np.array([gt.cat_names[c] == preset.ignore_category for c in cat_order], bool)
+    class_of = np.where(ignored, -1, np.cumsum(~ignored) - 1)  # class index of each category in id order
+    scored = cat_order[~ignored]
     K = len(scored)
 
     untagged = sum(t is None for t in gt.image_tags)
@@ -73,10 +78,12 @@ def build_problem(gt: GroundTruth, dt: Detections, preset: Preset, protocol: str
         bucket_images[[bucket_index[name] for name in bk]] += 1
 
     order = np.argsort(gt.image_ids, kind="stable")
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
 
     def to_row(ids: np.ndarray) -> np.ndarray:
         """File-order row of each image id."""
-        return order[np.searchsorted(gt.image_ids[order], ids)]
+        return order[codes(ids, gt.image_ids[order])]
 
     def expand(rows: np.ndarray):
         """Repeat each source row once per unit of its image: (source index, bucket of the copy)."""
@@ -85,38 +92,41 @@ def build_problem(gt: GroundTruth, dt: Detections, preset: Preset, protocol: str
         offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         return src, unit_bucket[np.repeat(unit_start[rows], counts) + offset]
 
+    sorted_cats = gt.cat_ids[cat_order]
     # Detections of scored classes (detections of the ignore category are never scored).
-    keep = ~np.isin(dt.cat_ids, ignore_ids)
+    dt_cls = class_of[codes(dt.cat_ids, sorted_cats)]
+    keep = dt_cls >= 0
     d_rows = to_row(dt.image_ids[keep])
-    d_cls = np.searchsorted(scored, dt.cat_ids[keep])
+    d_cls = dt_cls[keep]
     src, b = expand(d_rows)
     d_sel = np.flatnonzero(keep)[src]
 
     # Regular boxes of scored classes, then ignore regions copied into every class detected in the image.
-    regular = ~np.isin(gt.ann_cat_ids, ignore_ids)
-    g_rows = to_row(gt.ann_image_ids[regular])
-    g_src, g_b = expand(g_rows)
+    ann_cls = class_of[codes(gt.ann_cat_ids, sorted_cats)]
+    ann_rows = to_row(gt.ann_image_ids)
+    regular = ann_cls >= 0
+    g_src, g_b = expand(ann_rows[regular])
     g_sel = np.flatnonzero(regular)[g_src]
-    g_cls = np.searchsorted(scored, gt.ann_cat_ids[g_sel])
+    g_cls = ann_cls[g_sel]
 
     ignore = np.flatnonzero(~regular)
     if len(ignore) and not gt.ann_crowd[ignore].all():
         warn(f"{gt.source}: {int((~gt.ann_crowd[ignore]).sum())} '{preset.ignore_category}' boxes have "
              "iscrowd=0; ignore regions are always treated as crowd boxes")
-    i_sel, i_cls, i_b = _ignore_copies(ignore, to_row(gt.ann_image_ids[ignore]), d_rows, d_cls, expand)
+    i_sel, i_cls, i_b = _ignore_copies(ignore, ann_rows[ignore], d_rows, d_cls, expand)
 
     sel = np.concatenate([g_sel, i_sel])
     id0 = np.zeros(len(sel), bool)
-    if protocol == "official":
-        id0[: len(g_sel)] = (gt.ann_ids[g_sel] == 0) & ~gt.ann_crowd[g_sel]
-    name_of = dict(zip(gt.cat_ids.tolist(), gt.cat_names))
+    if protocol == "official":  # pycocotools tests the id's truth: 0, never "0"
+        id0[: len(g_sel)] = np.asarray(gt.ann_ids[g_sel] == 0, bool) & ~gt.ann_crowd[g_sel]
     return Problem(
-        buckets=buckets, cat_ids=scored, cat_names=[name_of[c] for c in scored.tolist()],
-        bucket_images=bucket_images, image_ids=np.sort(gt.image_ids),
-        gt_image=gt.ann_image_ids[sel], gt_vcat=np.concatenate([g_b * K + g_cls, i_b * K + i_cls]),
+        buckets=buckets, cat_ids=gt.cat_ids[scored], cat_keys=[gt.cat_keys[c] for c in scored.tolist()],
+        bucket_images=bucket_images, image_ids=np.arange(len(order)),
+        gt_image=rank[ann_rows[sel]], gt_vcat=np.concatenate([g_b * K + g_cls, i_b * K + i_cls]),
         gt_boxes=gt.ann_boxes[sel], gt_areas=gt.ann_areas[sel],
         gt_crowd=np.concatenate([gt.ann_crowd[g_sel], np.ones(len(i_sel), bool)]), id0_gt=id0,
-        dt_image=dt.image_ids[d_sel], dt_vcat=b * K + d_cls[src], dt_boxes=dt.boxes[d_sel], dt_scores=dt.scores[d_sel])
+        dt_image=rank[d_rows[src]], dt_vcat=b * K + d_cls[src], dt_boxes=dt.boxes[d_sel],
+        dt_scores=dt.scores[d_sel])
 
 
 def _ignore_copies(ignore: np.ndarray, ignore_rows: np.ndarray, d_rows: np.ndarray, d_cls: np.ndarray, expand):

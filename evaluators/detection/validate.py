@@ -2,10 +2,16 @@
 
 Every malformed entry raises ``BadInputError("<source>: <what> <index/id>: ...")``. The fast path
 checks whole columns with NumPy; only when a column fails is the list walked to name the culprit.
+
+Ids are read exactly (``evaluators.detection.ids``): integers of any size or strings, as pycocotools keys them. The
+ids a file declares (``images[].id``, ``categories[].id``, ``annotations[].id``) must be integers or strings; the ids
+that refer to them (``image_id``, ``category_id``) may also be integral floats (``1.0``, as torchmetrics' COCO export
+writes them), read as their integers with one warning per file.
 """
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,20 +19,26 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from evaluators.detection.ids import codes, id_array, is_id, is_str
 from plumbing.errors import BadInputError, warn
 from plumbing.jsonio import parse_json, read_bytes
 
 
 @dataclass(frozen=True)
 class GroundTruth:
-    """A validated COCO detection ground truth, as columns (annotations in file order)."""
+    """A validated COCO detection ground truth, as columns (annotations in file order).
+
+    Id columns hold the exact ids (see ``evaluators.detection.ids``): int64 in the common case, strings, or Python
+    ints beyond 64 bits; image ids are all of one type, and so are category ids and annotation ids.
+    """
 
     source: str
-    image_ids: np.ndarray  # (I,) int64, file order
+    image_ids: np.ndarray  # (I,) file order
     image_tags: list  # per image: list of tag strings, or None when the image has no `tag`
-    cat_ids: np.ndarray  # (C,) int64, file order
+    cat_ids: np.ndarray  # (C,) file order
     cat_names: list
-    ann_ids: np.ndarray  # (N,) int64
+    cat_keys: list  # per category: its key in per-category results (category_keys)
+    ann_ids: np.ndarray  # (N,)
     ann_image_ids: np.ndarray
     ann_cat_ids: np.ndarray
     ann_boxes: np.ndarray  # (N, 4) float64, x y w h
@@ -39,9 +51,9 @@ class Detections:
     """Validated detections (COCO results format), as columns in file order."""
 
     source: str
-    image_ids: np.ndarray  # (D,) int64
-    cat_ids: np.ndarray  # (D,) int64
-    boxes: np.ndarray  # (D, 4) float64, x y w h
+    image_ids: np.ndarray  # (D,) exact ids, each one of the ground truth's
+    cat_ids: np.ndarray  # (D,)
+    boxes: np.ndarray  # (D, 4) float64, x y w h; w, h >= 0
     scores: np.ndarray  # (D,) float64
 
     @classmethod
@@ -75,35 +87,67 @@ def load_ground_truth(src: Any) -> GroundTruth:
         lists[key] = value
     images, anns, cats = lists["images"], lists["annotations"], lists["categories"]
 
-    image_ids = _int_column(images, "id", source, "image")
-    _require_unique(image_ids, source, "image id")
-    cat_ids = _int_column(cats, "id", source, "category")
-    _require_unique(cat_ids, source, "category id")
+    image_ids, _ = _id_column(images, "id", source, "image")
+    cat_ids, _ = _id_column(cats, "id", source, "category")
     cat_names = [c.get("name", str(c["id"])) for c in cats]
     for i, name in enumerate(cat_names):
         if not isinstance(name, str):
             raise BadInputError(f"{source}: category {i}: 'name' must be a string, got {name!r}")
     image_tags = [_tags(im, source, i) for i, im in enumerate(images)]
 
-    ann_ids = _int_column(anns, "id", source, "annotation")
+    ann_ids, _ = _id_column(anns, "id", source, "annotation")
+    ann_image_ids, image_floats = _id_column(anns, "image_id", source, "annotation", floats_ok=True)
+    ann_cat_ids, cat_floats = _id_column(anns, "category_id", source, "annotation", floats_ok=True)
+    _require_one_type(source, "image ids", (image_ids, images, "id", "image"),
+                      (ann_image_ids, anns, "image_id", "annotation"))
+    _require_one_type(source, "category ids", (cat_ids, cats, "id", "category"),
+                      (ann_cat_ids, anns, "category_id", "annotation"))
+    _require_one_type(source, "annotation ids", (ann_ids, anns, "id", "annotation"))
+    _require_unique(image_ids, source, "image id")
+    _require_unique(cat_ids, source, "category id")
     _require_unique(ann_ids, source, "annotation id")
-    ann_image_ids = _int_column(anns, "image_id", source, "annotation")
-    _require_known(ann_image_ids, image_ids, anns, "image_id", source, "annotation")
-    ann_cat_ids = _int_column(anns, "category_id", source, "annotation")
-    _require_known(ann_cat_ids, cat_ids, anns, "category_id", source, "annotation")
-    boxes = _box_column(anns, source, "annotation", min_size_ok=True)
+    _require_known(ann_image_ids, image_ids, "image_id", source, "annotation")
+    _require_known(ann_cat_ids, cat_ids, "category_id", source, "annotation")
+    boxes = _box_column(anns, source, "annotation")
     areas, missing_area = _area_column(anns, boxes, source)
     crowd = _crowd_column(anns, source)
-    _ground_truth_warnings(source, boxes, missing_area)
-    return GroundTruth(source, image_ids, image_tags, cat_ids, cat_names, ann_ids, ann_image_ids,
-                       ann_cat_ids, boxes, areas, crowd)
+    _ground_truth_warnings(source, boxes, areas, missing_area)
+    _float_id_warning(source, image_floats + cat_floats)
+    return GroundTruth(source, image_ids, image_tags, cat_ids, cat_names, category_keys(cat_ids, cat_names, source),
+                       ann_ids, ann_image_ids, ann_cat_ids, boxes, areas, crowd)
 
 
-def _ground_truth_warnings(source: str, boxes: np.ndarray, missing_area: int) -> None:
+def category_keys(cat_ids: np.ndarray, names: list, source: str) -> list:
+    """The key of each category in per-category results: its name, or ``"<name> (id <id>)"`` for every category
+    whose name another category shares (with one warning), so that no result overwrites another."""
+    shared = {name for name, n in Counter(names).items() if n > 1}
+    if not shared:
+        return list(names)
+    keys = [f"{name} (id {i})" if name in shared else name for name, i in zip(names, cat_ids.tolist())]
+    clash = [key for key, n in Counter(keys).items() if n > 1]
+    if clash:
+        raise BadInputError(f"{source}: the category name {clash[0]!r} is also the key given to a category whose "
+                            "name is shared; rename one of them")
+    warn(f"{source}: {sum(name in shared for name in names)} categories share a name; their per-category results "
+         f"are keyed name plus id: {', '.join(repr(k) for k, name in zip(keys, names) if name in shared)}")
+    return keys
+
+
+def _float_id_warning(source: str, count: int) -> None:
+    if count:
+        warn(f"{source}: {count} image_id/category_id values are floats with integral values (such as 1.0); "
+             "read as the integers they hold")
+
+
+def _ground_truth_warnings(source: str, boxes: np.ndarray, areas: np.ndarray, missing_area: int) -> None:
     flat = int((boxes[:, 2:] == 0).any(axis=1).sum())
     if flat:  # official slice annotation files hold boxes clipped to zero width or height
         warn(f"{source}: {flat} annotations have zero width or height; they count as ground truth that "
              "no detection can match")
+    negative = int((areas < 0).sum())
+    if negative:  # the official slicer's area of a box clipped past the window edge
+        warn(f"{source}: {negative} annotations have a negative 'area'; no area range holds them, so they are "
+             "ignored (a detection matching one counts neither way), as in pycocotools")
     if missing_area:
         warn(f"{source}: {missing_area} annotations have no 'area'; using bbox width*height")
 
@@ -154,15 +198,15 @@ def _typed_ground_truth(data: bytes, source: str) -> GroundTruth | None:
     areas[missing] = boxes[missing, 2] * boxes[missing, 3]
     tags = [im.tag for im in f.images]
     good = (all(t is None or all(t) for t in tags) and np.isfinite(boxes).all() and (boxes[:, 2:] >= 0).all()
-            and np.isfinite(areas).all() and (areas >= 0).all() and ((crowd == 0) | (crowd == 1)).all()
+            and np.isfinite(areas).all() and ((crowd == 0) | (crowd == 1)).all()
             and all(len(np.unique(ids)) == len(ids) for ids in (image_ids, cat_ids, ann_ids))
             and np.isin(ann_image_ids, image_ids).all() and np.isin(ann_cat_ids, cat_ids).all())
     if not good:
         return None
     names = [str(c.id) if c.name is msgspec.UNSET else c.name for c in f.categories]
-    _ground_truth_warnings(source, boxes, int(missing.sum()))
-    return GroundTruth(source, image_ids, tags, cat_ids, names, ann_ids, ann_image_ids, ann_cat_ids, boxes, areas,
-                       crowd.astype(bool))
+    _ground_truth_warnings(source, boxes, areas, int(missing.sum()))
+    return GroundTruth(source, image_ids, tags, cat_ids, names, category_keys(cat_ids, names, source), ann_ids,
+                       ann_image_ids, ann_cat_ids, boxes, areas, crowd.astype(bool))
 
 
 def load_detections(src: Any, gt: GroundTruth) -> Detections:
@@ -188,12 +232,13 @@ def load_detections(src: Any, gt: GroundTruth) -> Detections:
     if not obj:
         warn(f"{source}: the detections list is empty; every AP with ground truth is 0")
         return Detections(source, *_empty_det_columns())
-    image_ids = _int_column(obj, "image_id", source, "detection")
-    _require_known(image_ids, gt.image_ids, obj, "image_id", source, "detection")
-    cat_ids = _int_column(obj, "category_id", source, "detection")
-    _require_known(cat_ids, gt.cat_ids, obj, "category_id", source, "detection")
+    image_ids, image_floats = _id_column(obj, "image_id", source, "detection", floats_ok=True)
+    _require_known(image_ids, gt.image_ids, "image_id", source, "detection")
+    cat_ids, cat_floats = _id_column(obj, "category_id", source, "detection", floats_ok=True)
+    _require_known(cat_ids, gt.cat_ids, "category_id", source, "detection")
     boxes = _box_column(obj, source, "detection")
     scores = _number_column(obj, "score", source, "detection")
+    _float_id_warning(source, image_floats + cat_floats)
     return Detections(source, image_ids, cat_ids, boxes, scores)
 
 
@@ -208,8 +253,10 @@ _DETECTIONS = msgspec.json.Decoder(list[_Detection])
 
 
 def _typed_detections(data: bytes, gt: GroundTruth, source: str) -> Detections | None:
-    """Fast path for a well-formed detections file: typed decoding straight into columns (about twice
+    """Fast path for a well-formed detections file with int64 ids: typed decoding straight into columns (about twice
     as fast as generic parsing). None when anything is off; the generic path then names the culprit."""
+    if gt.image_ids.dtype != np.int64 or gt.cat_ids.dtype != np.int64:
+        return None
     try:
         dets = _DETECTIONS.decode(data)
         n = len(dets)
@@ -219,7 +266,7 @@ def _typed_detections(data: bytes, gt: GroundTruth, source: str) -> Detections |
         return None
     boxes = np.array([d.bbox for d in dets], np.float64).reshape(n, 4)
     scores = np.fromiter((d.score for d in dets), np.float64, n)
-    good = (n and np.isfinite(boxes).all() and (boxes[:, 2:] > 0).all() and np.isfinite(scores).all()
+    good = (n and np.isfinite(boxes).all() and (boxes[:, 2:] >= 0).all() and np.isfinite(scores).all()
             and np.isin(image_ids, gt.image_ids).all() and np.isin(cat_ids, gt.cat_ids).all())
     return Detections(source, image_ids, cat_ids, boxes, scores) if good else None
 
@@ -252,17 +299,19 @@ def _array(values: list, empty_shape=(0,)) -> np.ndarray:
         return np.empty(0, object)
 
 
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _int_column(items: list, key: str, source: str, what: str) -> np.ndarray:
+def _id_column(items: list, key: str, source: str, what: str, floats_ok: bool = False) -> tuple[np.ndarray, int]:
+    """The exact ids and how many were integral floats (allowed with ``floats_ok``)."""
     values = _field(items, key, source, what)
-    arr = _array(values) if values else np.zeros(0, np.int64)
-    if arr.dtype.kind != "i" or arr.ndim != 1:
-        i = _first_bad(values, _is_int)
-        raise BadInputError(f"{source}: {what} {i}: '{key}' must be an integer, got {values[i]!r:.80}")
-    return arr.astype(np.int64, copy=False)
+    column = id_array(values, floats_ok)
+    if column is None:
+        i = _first_bad(values, lambda v: is_id(v, floats_ok))
+        raise BadInputError(f"{source}: {what} {i}: '{key}' must be an integer or a string, got {values[i]!r:.80}")
+    return column
+
+
+def _show(ids: np.ndarray, i: int) -> str:
+    """Id ``i`` as written in the file: 7, '0001'."""
+    return repr(ids[i:i + 1].tolist()[0])
 
 
 def _is_finite_number(v) -> bool:
@@ -278,22 +327,21 @@ def _number_column(items: list, key: str, source: str, what: str) -> np.ndarray:
     return arr.astype(np.float64, copy=False)
 
 
-def _box_ok(box, min_size_ok: bool = False) -> bool:
+def _box_ok(box) -> bool:
     return (isinstance(box, list) and len(box) == 4 and all(_is_finite_number(v) for v in box)
-            and (min(box[2:]) >= 0 if min_size_ok else min(box[2:]) > 0))
+            and min(box[2:]) >= 0)
 
 
-def _box_column(items: list, source: str, what: str, min_size_ok: bool = False) -> np.ndarray:
-    """Boxes [x, y, w, h] as an (N, 4) array; w, h > 0 (>= 0 with ``min_size_ok``)."""
+def _box_column(items: list, source: str, what: str) -> np.ndarray:
+    """Boxes [x, y, w, h] as an (N, 4) array; w, h >= 0 (zero-size boxes match nothing, as in pycocotools)."""
     values = _field(items, "bbox", source, what)
     arr = _array(values, (0, 4))
-    good = arr.dtype.kind in "if" and arr.ndim == 2 and arr.shape[1] == 4 and np.isfinite(arr).all()
-    if good:
-        good = (arr[:, 2:] >= 0).all() if min_size_ok else (arr[:, 2:] > 0).all()
+    good = (arr.dtype.kind in "if" and arr.ndim == 2 and arr.shape[1] == 4 and np.isfinite(arr).all()
+            and (arr[:, 2:] >= 0).all())
     if not good:
-        i = _first_bad(values, lambda box: _box_ok(box, min_size_ok))
+        i = _first_bad(values, _box_ok)
         raise BadInputError(f"{source}: {what} {i}: 'bbox' must be [x, y, w, h] with finite numbers and "
-                            f"w, h {'>=' if min_size_ok else '>'} 0, got {values[i]!r:.80}")
+                            f"w, h >= 0, got {values[i]!r:.80}")
     return arr.astype(np.float64, copy=False)
 
 
@@ -303,9 +351,9 @@ def _area_column(anns: list, boxes: np.ndarray, source: str) -> tuple[np.ndarray
     if missing.any():
         values = [w * h if v is None else v for v, (_, _, w, h) in zip(values, boxes.tolist())]
     arr = _array(values)
-    if arr.dtype.kind not in "if" or arr.ndim != 1 or not np.isfinite(arr).all() or (arr < 0).any():
-        i = _first_bad(values, lambda v: _is_finite_number(v) and v >= 0)
-        raise BadInputError(f"{source}: annotation {i}: 'area' must be a finite number >= 0, got {values[i]!r:.80}")
+    if arr.dtype.kind not in "if" or arr.ndim != 1 or not np.isfinite(arr).all():
+        i = _first_bad(values, _is_finite_number)
+        raise BadInputError(f"{source}: annotation {i}: 'area' must be a finite number, got {values[i]!r:.80}")
     return arr.astype(np.float64, copy=False), int(missing.sum())
 
 
@@ -328,14 +376,33 @@ def _tags(image: dict, source: str, index: int):
     return tags
 
 
+def _require_one_type(source: str, ids_of: str, *columns) -> None:
+    """The ids of one kind (declared and referred to; ``columns``: (ids, items, key, what)) are all integers or all
+    strings, as pycocotools needs to sort them; else the first id of the rarer type is named."""
+    if all(ids.dtype != object for ids, *_ in columns) and len({ids.dtype.kind for ids, *_ in columns if len(ids)}) < 2:
+        return
+    strs = [is_str(ids) for ids, *_ in columns]
+    n_str, n = sum(int(s.sum()) for s in strs), sum(len(s) for s in strs)
+    if n_str in (0, n):
+        return
+    odd_is_str = 2 * n_str <= n
+    for s, (ids, _items, key, what) in zip(strs, columns):
+        odd = np.flatnonzero(s == odd_is_str)
+        if len(odd):
+            i = int(odd[0])
+            raise BadInputError(f"{source}: {what} {i}: '{key}' must be {'an integer' if odd_is_str else 'a string'} "
+                                f"like the other {ids_of} of the file, got {_show(ids, i)}")
+
+
 def _require_unique(ids: np.ndarray, source: str, what: str) -> None:
-    uniq, counts = np.unique(ids, return_counts=True)
-    if (counts > 1).any():
-        raise BadInputError(f"{source}: duplicate {what} {int(uniq[counts > 1][0])}")
+    order = np.argsort(ids, kind="stable")
+    same = np.flatnonzero(ids[order][1:] == ids[order][:-1])
+    if len(same):
+        raise BadInputError(f"{source}: duplicate {what} {_show(ids, int(order[same[0]]))}")
 
 
-def _require_known(values: np.ndarray, known: np.ndarray, items: list, key: str, source: str, what: str) -> None:
-    ok = np.isin(values, known)
+def _require_known(values: np.ndarray, known: np.ndarray, key: str, source: str, what: str) -> None:
+    ok = codes(values, np.sort(known)) >= 0
     if not ok.all():
         i = int(np.argmin(ok))
-        raise BadInputError(f"{source}: {what} {i}: unknown {key} {int(values[i])} (not in the ground truth)")
+        raise BadInputError(f"{source}: {what} {i}: unknown {key} {_show(values, i)} (not in the ground truth)")

@@ -1,11 +1,13 @@
 """annotations downsample, stats and merge-slices against hand-computed results."""
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from aodraw.annotations import annotation_stats, downsample_annotations
 from aodraw.cli import main
 from aodraw.convert.merge import merge_slices
 from evaluators.detection import evaluate_detections
+from plumbing.errors import BadInputError, InputWarning
 
 CATS = [{"id": 0, "name": "person"}, {"id": 1, "name": "car"}, {"id": 62, "name": "ignore"}]
 
@@ -64,10 +66,15 @@ SLICE_DT = [
 
 
 def test_merge_slices_accepts_official_zero_size_slice_boxes():
-    # the official splitter clips and casts to int, so a box grazing the window edge can get h = 0
-    slices = {**SLICES, "annotations": [{"id": 0, "image_id": 0, "category_id": 1, "bbox": [1, 99, 5, 0],
-                                         "area": 0, "iscrowd": 1}]}
-    assert len(merge_slices(slices, SLICE_DT)) == 3
+    # the official splitter clips and casts to int, so a box grazing the window edge can get h = 0 (and, from the
+    # unrounded sides, a negative area); merge-slices reads and checks the slice file's boxes
+    zero = {"id": 0, "image_id": 0, "category_id": 1, "bbox": [1, 99, 5, 0], "area": -3, "iscrowd": 1}
+    with pytest.warns(InputWarning) as caught:
+        assert len(merge_slices({**SLICES, "annotations": [zero]}, SLICE_DT)) == 3
+    assert any("1 annotations have zero width or height" in str(w.message) for w in caught)
+    assert any("1 annotations have a negative 'area'" in str(w.message) for w in caught)
+    with pytest.raises(BadInputError, match=r"annotation 0: 'bbox' must be \[x, y, w, h\]"):
+        merge_slices({**SLICES, "annotations": [{**zero, "bbox": [1, 99, 5, -1]}]}, SLICE_DT)
 
 
 def test_merge_slices_dedups_overlaps():

@@ -32,7 +32,7 @@ GT_CASES = [
     (with_ann(image_id=7), "annotation 1: unknown image_id 7"),
     (with_ann(category_id=9), "annotation 1: unknown category_id 9"),
     (with_ann(id="x"), "annotation 1: 'id' must be an integer"),
-    (with_ann(area=-5), "annotation 1: 'area'"),
+    (with_ann(area="big"), "annotation 1: 'area'"),  # a negative area is ignored with a warning, as pycocotools
     ({**GOOD_GT, "images": [{"id": 1, "tag": "fog"}]}, "image 0 (id 1): 'tag' must be a list"),
     ({**GOOD_GT, "images": [{"id": 1}, {"id": 1}]}, "duplicate image id 1"),
     ({**GOOD_GT, "images": [{"width": 3}]}, "image 0 has no 'id'"),
@@ -42,7 +42,7 @@ GT_CASES = [
 DT_CASES = [
     (with_det(bbox=[float("nan"), 1, 2, 3]), "detection 1: 'bbox'"),
     (with_det(bbox=[1, 1, float("inf"), 3]), "detection 1: 'bbox'"),
-    (with_det(bbox=[1, 1, 0, 3]), "detection 1: 'bbox'"),
+    (with_det(bbox=[1, 1, -0.5, 3]), "detection 1: 'bbox'"),  # zero-size boxes are scored; negative ones not
     (with_det(score=float("nan")), "detection 1: 'score' must be a finite number"),
     (with_det(score="high"), "detection 1: 'score' must be a finite number"),
     (with_det(image_id=99), "detection 1: unknown image_id 99"),

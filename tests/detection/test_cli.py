@@ -29,7 +29,8 @@ def test_evaluate_json_contract(tmp_path, cli, aodraw_set, preset, ar):
     assert all(set(c) == {"AP", "AP50", "AP75", "num_images"} for c in r["conditions"].values())
     assert r["conditions"]["all"]["num_images"] == 120
     # The AODRaw presets treat the "ignore" category as ignore regions; COCO scores it like any class.
-    assert ("ignore" in r["categories"]) == (preset == "coco") and set(r["categories"]["person"]) == {"AP", "AP50"}
+    assert ("ignore" in r["categories"]) == (preset == "coco")
+    assert set(r["categories"]["person"]) == {"AP", "AP50", "id"} and r["categories"]["person"]["id"] == 0
     # Full precision, identical to the library's numbers.
     expected = evaluate_detections(aodraw_set[0], aodraw_set[1], preset=preset)
     assert r["metrics"] == expected.metrics and r["conditions"] == expected.conditions

@@ -214,3 +214,34 @@ def test_coco_results_refuse_a_class_the_dataset_does_not_have():
         {"image_id": 7, "category_id": 62, "bbox": [1.0, 2.0, 4.0, 6.0], "score": 0.5}]
     with pytest.raises(BadInputError, match="class index 3 but only 3 classes"):
         coco_results(7, boxes, scores, np.array([3]), [0, 1, 62])
+
+
+def test_metric_scores_a_box_clipped_to_zero_width(tmp_path):
+    """Model output with x1 == x2 at the border (open-mmlab/mmdetection#5525) is scored, never refused."""
+    from aodraw.mmdet.metric import AODRawMetric
+
+    ann = tmp_path / "gt.json"
+    ann.write_text(json.dumps({"images": [{"id": "a"}, {"id": 2 ** 64}], "categories": [{"id": 7, "name": "car"}],
+                               "annotations": [{"id": 1, "image_id": "a", "category_id": 7, "bbox": [10, 10, 50, 50],
+                                                "area": 2500, "iscrowd": 0}]}))
+    metric = AODRawMetric(ann_file=str(ann), preset="coco")
+    metric.dataset_meta = {"classes": ("car",)}
+    results = [("a", np.array([[10, 10, 60, 60], [639, 100, 639, 120]], np.float32), np.array([0.9, 0.95], np.float32),
+                np.array([0, 0])), (2 ** 64, np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, int))]
+    with pytest.warns(UserWarning, match="1 detections have zero width or height"):
+        metrics = metric.compute_metrics(results)
+    assert metrics["AP"] == pytest.approx(0.5)  # the zero-width box ranks first: a false positive
+
+
+def test_metric_maps_classes_sharing_a_name_to_their_categories_in_file_order(tmp_path):
+    from aodraw.mmdet.metric import AODRawMetric
+
+    ann = tmp_path / "gt.json"
+    ann.write_text(json.dumps({"images": [{"id": 1}], "annotations": [],
+                               "categories": [{"id": 4, "name": "mouse"}, {"id": 2, "name": "keyboard"},
+                                              {"id": 9, "name": "mouse"}]}))
+    metric = AODRawMetric(ann_file=str(ann))
+    assert metric.category_ids() == [4, 2, 9]
+    metric.dataset_meta = {"classes": ("mouse", "mouse", "mouse")}
+    with pytest.raises(ValueError, match="more classes named 'mouse'"):
+        metric.category_ids()
