@@ -57,7 +57,7 @@ class AODRawMetric(BaseMetric):
                  prefix: str | None = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         if format_only and not outfile_prefix:
-            raise ValueError("AODRawMetric: format_only needs an outfile_prefix for the results file")
+            raise BadInputError("AODRawMetric: format_only needs an outfile_prefix for the results file")
         self.ann_file = ann_file
         self.preset, self.protocol, self.backend = preset, protocol, backend
         self.format_only = format_only
@@ -81,7 +81,7 @@ class AODRawMetric(BaseMetric):
         for name in classes:
             if not unused[name]:
                 what = "more classes" if name in self.gt.cat_names else "no category"
-                raise ValueError(f"{self.ann_file}: {what} named {name!r} (a class of the dataset) than categories")
+                raise BadInputError(f"{self.ann_file}: {what} named {name!r} (a class of the dataset) than categories")
             ids.append(unused[name].pop())
         return ids
 

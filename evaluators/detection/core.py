@@ -20,7 +20,7 @@ from evaluators.detection.ids import json_id
 from evaluators.detection.presets import PROTOCOLS, Preset, get_preset
 from evaluators.detection.problem import Problem, build_problem
 from evaluators.detection.validate import Detections, GroundTruth, load_detections, load_ground_truth
-from plumbing.errors import warn
+from plumbing.errors import BadInputError, IncompatibleError, UnknownNameError, warn
 
 RESULT_VERSION = 1
 # Virtual detections per engine pass over the condition buckets: bounds memory (~1 KB each in hotcoco).
@@ -86,9 +86,9 @@ def evaluate_detections(gt: Any, dt: Any, preset: "str | Preset" = "aodraw", bac
     """
     protocol = protocol or "official"
     if protocol not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+        raise UnknownNameError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        raise UnknownNameError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     preset = get_preset(preset).with_overrides(area_ranges, max_dets, iou_thrs)
     with gc_paused():
         return _evaluate(gt, dt, preset, backend, protocol, errors)
@@ -170,19 +170,28 @@ class DetectionEvaluator:
         self._parts: list[Detections] = []
 
     def reset(self) -> None:
+        """Forget every detection added so far (the ground truth and options stay)."""
         self._parts = []
 
     def update(self, image_results: Iterable[dict]) -> None:
+        """Add COCO results (``{image_id, category_id, bbox: [x, y, w, h], score}``), validated against the ground
+        truth at once. Raises BadInputError naming the first bad entry."""
         image_results = list(image_results)
         if image_results:
             self._parts.append(load_detections(image_results, self.gt))
 
     def merge(self, other: "DetectionEvaluator") -> None:
-        if other.gt is not self.gt and other.gt.source != self.gt.source:
-            raise ValueError("cannot merge evaluators built on different ground truths")
+        """Add another evaluator's detections (a shard, a rank). Raises IncompatibleError when it was built on
+        another ground truth (other source, images, categories or boxes)."""
+        a, b = self.gt, other.gt
+        same = a is b or (a.source == b.source and np.array_equal(a.image_ids, b.image_ids)
+                          and np.array_equal(a.cat_ids, b.cat_ids) and np.array_equal(a.ann_boxes, b.ann_boxes))
+        if not same:
+            raise IncompatibleError("cannot merge evaluators built on different ground truths")
         self._parts.extend(other._parts)
 
     def compute(self) -> DetectionResult:
+        """The result over every detection added (``evaluate_detections`` with this evaluator's options)."""
         dets = Detections.concatenate(self._parts, "<updates>")
         return evaluate_detections(self.gt, dets, **self.options)
 
@@ -190,7 +199,7 @@ class DetectionEvaluator:
 def _iou_index(thrs, iou: float) -> int:
     hits = np.flatnonzero(np.isclose(np.asarray(thrs), iou))
     if not len(hits):
-        raise ValueError(f"IoU threshold {iou} is not among the evaluated thresholds")
+        raise BadInputError(f"IoU threshold {iou} is not among the evaluated thresholds")
     return int(hits[0])
 
 

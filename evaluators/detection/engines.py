@@ -21,6 +21,7 @@ import numpy as np
 
 from evaluators.detection.presets import AREA_LABELS, Preset
 from evaluators.detection.problem import Problem
+from plumbing.errors import UnknownNameError
 
 BACKENDS = ("hotcoco", "pycocotools")
 
@@ -43,7 +44,7 @@ def run_engine(problem: Problem, preset: Preset, backend: str, vcats: np.ndarray
     if backend == "pycocotools":
         return _pycocotools(problem, preset, vcats)
     if backend != "hotcoco":
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        raise UnknownNameError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     acc = _hotcoco(problem, preset, vcats)
     quirky = np.unique(problem.gt_vcat[problem.id0_gt])
     if len(quirky):

@@ -5,6 +5,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from plumbing.errors import BadInputError, UnknownNameError
+
 AREA_LABELS = ("all", "small", "medium", "large")
 PROTOCOLS = ("official", "corrected")
 
@@ -36,7 +38,7 @@ class Preset:
         if area_ranges is not None:
             changes["area_ranges"] = tuple((float(lo), float(hi)) for lo, hi in area_ranges)
             if len(changes["area_ranges"]) != 4:
-                raise ValueError("area_ranges must give 4 ranges: all, small, medium, large")
+                raise BadInputError("area_ranges must give 4 ranges: all, small, medium, large")
         if max_dets is not None:
             changes["max_dets"] = tuple(sorted({int(m) for m in max_dets}))
         if iou_thrs is not None:
@@ -57,4 +59,4 @@ def get_preset(preset: "str | Preset") -> Preset:
     try:
         return PRESETS[preset]
     except KeyError:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}") from None
+        raise UnknownNameError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}") from None
