@@ -7,7 +7,12 @@ scripts (``lzyhha/AODRaw``) exactly; ``cfa_aware`` variants correct the upstream
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -15,6 +20,7 @@ import numpy as np
 from evaluators.errors import BadInputError
 
 RAW_MAX = 2 ** 14 - 1
+EMPTY_FILE = "empty file (0 bytes): truncated or never written"
 # Upstream divides by (2^14 - 1) / 255 on float32 tensors.
 RAW_SCALE = np.float32(RAW_MAX / 255.0)
 # Packing order of the official slices: block positions (0,0), (0,1), (1,1), (1,0) -> R, G, B, G for RGGB.
@@ -34,17 +40,58 @@ class RawImage:
 
 
 def read_raw(path: str | os.PathLike) -> RawImage:
-    """Read a RAW file with rawpy/LibRaw: the visible mosaic (no black subtraction), levels and CFA pattern."""
+    """Read a RAW file with rawpy/LibRaw: the visible mosaic (no black subtraction), levels and CFA pattern.
+
+    A file LibRaw cannot decode (truncated, empty, not a RAW file, ...) is a ``BadInputError`` naming the file and
+    the cause; what LibRaw prints on stderr is captured into that message instead."""
     import rawpy
 
-    with rawpy.imread(os.fspath(path)) as raw:
-        if raw.raw_image_visible.ndim != 2 or raw.num_colors != 3:
-            raise BadInputError(f"{path}: not a Bayer RAW file")
-        desc = raw.color_desc.decode()
-        colors = raw.raw_colors_visible[:2, :2].ravel()
-        pattern = "".join("G" if desc[c] == "G" else desc[c] for c in colors)
-        mosaic = np.array(raw.raw_image_visible, dtype=np.uint16)
-        return RawImage(mosaic, tuple(int(v) for v in raw.black_level_per_channel), int(raw.white_level), pattern)
+    path = Path(path)
+    with tempfile.TemporaryFile() as said:
+        try:
+            with _stderr_into(said), rawpy.imread(os.fspath(path)) as raw:
+                if raw.raw_image_visible.ndim != 2 or raw.num_colors != 3:
+                    raise BadInputError(f"{path.name}: not a Bayer RAW file")
+                desc = raw.color_desc.decode()
+                colors = raw.raw_colors_visible[:2, :2].ravel()
+                pattern = "".join("G" if desc[c] == "G" else desc[c] for c in colors)
+                mosaic = np.array(raw.raw_image_visible, dtype=np.uint16)
+                black = tuple(int(v) for v in raw.black_level_per_channel)
+                return RawImage(mosaic, black, int(raw.white_level), pattern)
+        except rawpy.LibRawError as exc:
+            said.seek(0)
+            raise BadInputError(f"{path.name}: {_decode_failure(path, exc, said.read())}") from None
+
+
+@contextmanager
+def _stderr_into(file) -> Iterator[None]:
+    """Send what is written to file descriptor 2 (LibRaw's C messages) into ``file`` instead."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(file.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _decode_failure(path: Path, exc: Exception, said: bytes) -> str:
+    """The plain cause of a rawpy error; ``said``: what LibRaw printed (``PATH: message`` lines)."""
+    import rawpy
+
+    lines = said.decode(errors="replace").strip().splitlines()
+    detail = lines[-1].removeprefix(f"{os.fspath(path)}: ") if lines else ""
+    if isinstance(exc, rawpy.LibRawIOError):
+        if path.stat().st_size == 0:
+            return EMPTY_FILE
+        if detail == "Unexpected end of file":
+            return "truncated: the file ends before its RAW data does (LibRaw: unexpected end of file)"
+        return "truncated or unreadable: LibRaw could not read it to the end"
+    if isinstance(exc, rawpy.LibRawFileUnsupportedError):
+        return "not a RAW file LibRaw can read (unknown or unsupported format)"
+    message = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+    return f"LibRaw cannot decode it: {message[:1].lower()}{message[1:]}" + (f" ({detail})" if detail else "")
 
 
 def resolve_orientation(jpg_hw: tuple[int, int], raw_hw: tuple[int, int], exif_orientation: int | None) -> int:

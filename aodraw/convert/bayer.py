@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from aodraw.convert.runner import Summary, run_jobs
-from aodraw.io import RAW_EXT, list_names, output_complete, read_pair, save_npy
+from aodraw.io import list_names, output_complete, read_pair, save_npy
 from aodraw.raw import RawImage, border_crop, orient, pack, plane_colours, resize_bilinear
 from evaluators.errors import BadInputError
 from evaluators.results import remove_stale_temps, write_json
@@ -67,4 +67,4 @@ def convert_bayer(root: str | os.PathLike, target: str | os.PathLike, downsample
                   cfa_aware: bool = False) -> Summary:
     """Write the Bayer pack and sidecar of every RAW/JPG pair of ``root`` into ``target``."""
     job = BayerJob(Path(root), Path(target), downsample, cfa_aware)
-    return run_jobs(list_names(root, (RAW_EXT,)), job, workers, shard, desc="bayer")
+    return run_jobs(list_names(root), job, workers, shard, desc="bayer")

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from aodraw.convert.runner import Summary, run_jobs
-from aodraw.io import JPG_EXT, RAW_EXT, list_names, output_complete, read_jpg, read_pair, save_jpg, save_npy
+from aodraw.io import JPG_EXT, list_names, output_complete, read_jpg, read_pair, save_jpg, save_npy
 from aodraw.raw import RAW_SCALE, RawImage, border_offsets, demosaic_x4, orient, resize_bilinear
 from evaluators.results import remove_stale_temps
 
@@ -71,7 +71,8 @@ class DownsampleJob:
 def convert_downsample(root: str | os.PathLike, target: str | os.PathLike, kind: str = "raw",
                        workers: int | None = None, shard: tuple[int, int] | None = None,
                        cfa_aware: bool = False) -> Summary:
-    """Convert every image of ``root`` (RAW: NAME.ARW + NAME.JPG pairs; sRGB: NAME.JPG) into ``target``."""
-    names = list_names(root, (RAW_EXT,) if kind == "raw" else (JPG_EXT,))
+    """Convert every image of ``root`` (RAW: NAME.ARW (or .DNG, ...) + NAME.JPG pairs; sRGB: NAME.JPG) into
+    ``target``."""
+    names = list_names(root, raw=kind == "raw")
     job = DownsampleJob(Path(root), Path(target), kind, cfa_aware)
     return run_jobs(names, job, workers, shard, desc=f"downsample {kind}")

@@ -47,6 +47,8 @@ def _set_job(job: Callable[[str], bool]) -> None:
 def _guarded(name: str, job: Callable[[str], bool] | None = None) -> tuple[str, str, str]:
     try:
         return name, CONVERTED if (job or _JOB)(name) else SKIPPED, ""
+    except ToolkitError as exc:  # the message says what is wrong in plain words
+        return name, FAILED, str(exc)
     except Exception as exc:  # one bad image must not stop the others: report it by name
         return name, FAILED, f"{type(exc).__name__}: {exc}"
 

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from aodraw.io import RAW_EXTS, is_raw
 from aodraw.pretrain.camera import SRGB_TO_XYZ, Camera
 from aodraw.raw import pack, read_raw
 from evaluators.errors import BadInputError
 
-RAW_EXTS = (".arw", ".dng", ".nef", ".cr2", ".cr3", ".raf", ".orf", ".rw2")
 BLOCK = 8
 BINS = 24
 
@@ -34,7 +34,7 @@ def list_raw_files(raw_dir: str | os.PathLike) -> list[Path]:
     root = Path(raw_dir)
     if not root.is_dir():
         raise BadInputError(f"--raw-dir: {root} is not a folder")
-    files = sorted(p for p in root.iterdir() if p.suffix.lower() in RAW_EXTS and not p.name.startswith("."))
+    files = sorted(p for p in root.iterdir() if is_raw(p) and not p.name.startswith("."))
     if not files:
         raise BadInputError(f"--raw-dir: no RAW files ({', '.join(RAW_EXTS)}) in {root}")
     return files
