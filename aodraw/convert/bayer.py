@@ -1,6 +1,6 @@
 """Bayer packs: the un-demosaiced RAW data as 4 half-resolution uint16 planes (lossless, half the bytes of
-float32), with black level, white level and plane colours in a sidecar JSON. Not an official folder: what users
-asked upstream for.
+float32), with the planes' colours and black levels (both in plane order) and the white level in a sidecar JSON.
+Not an official folder: what users asked upstream for.
 
 ``NAME.npy``: uint16 4 x H/2 x W/2 in the frame of the displayed JPG (oriented, border-cropped in whole 2x2
 blocks, as the official slices). Default: the official packing of the turned mosaic (its plane colours are in the
@@ -17,7 +17,7 @@ import numpy as np
 
 from aodraw.convert.runner import Summary, run_jobs
 from aodraw.io import list_names, output_complete, read_pair, save_npy
-from aodraw.raw import RawImage, border_crop, orient, pack, plane_colours, resize_bilinear
+from aodraw.raw import RawImage, border_crop, displayed_planes, plane_colours, resize_bilinear
 from evaluators.errors import BadInputError
 from evaluators.results import remove_stale_temps, write_json
 
@@ -28,16 +28,19 @@ def bayer_planes(raw: RawImage, jpg_hw: tuple[int, int], orientation: int, downs
     height, width = jpg_hw
     if height % 2 or width % 2:
         raise BadInputError(f"JPG size {height}x{width} is odd: it cannot be cut in 2x2 blocks")
-    if cfa_aware:
-        planes, colours = orient(pack(raw.mosaic, raw.cfa_pattern).transpose(1, 2, 0), orientation), "RGBG"
-    else:
-        planes = pack(np.ascontiguousarray(orient(raw.mosaic, orientation))).transpose(1, 2, 0)
-        colours = plane_colours(raw.cfa_pattern, orientation)
+    planes = displayed_planes(raw.mosaic, raw.cfa_pattern, orientation, cfa_aware)
+    colours = "RGBG" if cfa_aware else plane_colours(raw.cfa_pattern, orientation)
     planes = border_crop(planes, (height // 2, width // 2))
     if downsample != 1:
         small = resize_bilinear(planes, (height // downsample // 2, width // downsample // 2))
         planes = np.rint(small).astype(np.uint16)
     return np.ascontiguousarray(planes.transpose(2, 0, 1)), colours
+
+
+def plane_black_levels(raw: RawImage, orientation: int, cfa_aware: bool = False) -> list[int]:
+    """The black level of each plane of ``bayer_planes``, in plane order: the 2x2 block of black levels is
+    packed and turned exactly as the pixels are."""
+    return displayed_planes(raw.black_block, raw.cfa_pattern, orientation, cfa_aware)[0, 0].tolist()
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ class BayerJob:
         remove_stale_temps(array)
         save_npy(array, planes)
         write_json(sidecar, {"file": array.name, "shape": list(planes.shape), "dtype": "uint16", "planes": colours,
-                             "cfa_pattern": raw.cfa_pattern, "black_level": list(raw.black_level),
+                             "cfa_pattern": raw.cfa_pattern,
+                             "black_level": plane_black_levels(raw, orientation, self.cfa_aware),
                              "white_level": raw.white_level, "orientation": orientation,
                              "downsample": self.downsample, "cfa_aware": self.cfa_aware})
         return True

@@ -17,7 +17,7 @@ import numpy as np
 
 from aodraw.convert.runner import Summary, run_jobs
 from aodraw.io import JPG_EXT, output_complete, read_jpg, read_pair, save_jpg, save_npy
-from aodraw.raw import border_crop, orient, pack
+from aodraw.raw import border_crop, displayed_planes
 from evaluators.detection.validate import load_ground_truth, read_json
 from evaluators.errors import BadInputError
 from evaluators.results import remove_stale_temps, write_json
@@ -149,10 +149,7 @@ class SliceJob:
         raw, (height, width), orientation = read_pair(self.root, stem)
         if height % 2 or width % 2:
             raise BadInputError(f"{stem}{JPG_EXT}: odd size {height}x{width} cannot be sliced in 2x2 blocks")
-        if self.cfa_aware:
-            planes = orient(pack(raw.mosaic, raw.cfa_pattern).transpose(1, 2, 0), orientation)
-        else:
-            planes = pack(np.ascontiguousarray(orient(raw.mosaic, orientation))).transpose(1, 2, 0)
+        planes = displayed_planes(raw.mosaic, raw.cfa_pattern, orientation, self.cfa_aware)
         return border_crop(planes, (height // 2, width // 2))
 
 

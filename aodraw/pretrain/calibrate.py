@@ -96,7 +96,7 @@ def measure_file(path: Path) -> dict:
     if wb[1] <= 0:
         raise BadInputError(f"{path}: no as-shot white balance (camera_whitebalance {wb})")
     planes = pack(image.mosaic, image.cfa_pattern)  # R, G, B, G
-    black = [image.black_level[c] if len(image.black_level) == 4 else image.black_level[0] for c in (0, 1, 2, 3)]
+    black = pack(image.black_block, image.cfa_pattern)[:, 0, 0].tolist()  # the same R, G, B, G order
     noise = [fit_noise(plane, b, image.white_level) for plane, b in zip(planes, black)]
     return {"file": path.name, "xyz_to_camera": xyz_to_camera.tolist(), "red_gain": wb[0] / wb[1],
             "blue_gain": wb[2] / wb[1], "black_level": int(round(float(np.mean(black)))),
