@@ -7,7 +7,12 @@ scripts (``lzyhha/AODRaw``) exactly; ``cfa_aware`` variants correct the upstream
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -15,6 +20,7 @@ import numpy as np
 from plumbing.errors import BadInputError
 
 RAW_MAX = 2 ** 14 - 1
+EMPTY_FILE = "empty file (0 bytes): truncated or never written"
 # Upstream divides by (2^14 - 1) / 255 on float32 tensors.
 RAW_SCALE = np.float32(RAW_MAX / 255.0)
 # Packing order of the official slices: block positions (0,0), (0,1), (1,1), (1,0) -> R, G, B, G for RGGB.
@@ -25,26 +31,100 @@ _CV2_BAYER = {"RGGB": cv2.COLOR_BayerRGGB2RGB, "GRBG": cv2.COLOR_BayerGRBG2RGB,
 
 @dataclass(frozen=True)
 class RawImage:
-    """The visible mosaic of a RAW file and the metadata the official pipeline ignores but users need."""
+    """The visible mosaic of a RAW file and the metadata the official pipeline ignores but users need.
+
+    ``black_level`` has one value per 2x2 block position, in the order of ``cfa_pattern``: (0,0), (0,1), (1,0),
+    (1,1)."""
 
     mosaic: np.ndarray
-    black_level: tuple[int, ...]
+    black_level: tuple[int, int, int, int]
     white_level: int
     cfa_pattern: str
 
+    @property
+    def black_block(self) -> np.ndarray:
+        """The black levels as a 2x2 block laid out like the mosaic's, so ``pack``/``orient`` move them with the
+        pixels they belong to."""
+        return np.reshape(self.black_level, (2, 2))
+
 
 def read_raw(path: str | os.PathLike) -> RawImage:
-    """Read a RAW file with rawpy/LibRaw: the visible mosaic (no black subtraction), levels and CFA pattern."""
+    """Read a 2x2 Bayer RAW file with rawpy/LibRaw: the visible mosaic (no black subtraction), levels, CFA pattern.
+
+    Anything else is a ``BadInputError`` naming the file and the cause: a sensor that is not a 2x2 Bayer mosaic
+    (``bayer_pattern``), or a file LibRaw cannot decode (truncated, empty, not a RAW file, ...). What LibRaw prints
+    on stderr is captured into that message instead."""
     import rawpy
 
-    with rawpy.imread(os.fspath(path)) as raw:
-        if raw.raw_image_visible.ndim != 2 or raw.num_colors != 3:
-            raise BadInputError(f"{path}: not a Bayer RAW file")
-        desc = raw.color_desc.decode()
-        colors = raw.raw_colors_visible[:2, :2].ravel()
-        pattern = "".join("G" if desc[c] == "G" else desc[c] for c in colors)
-        mosaic = np.array(raw.raw_image_visible, dtype=np.uint16)
-        return RawImage(mosaic, tuple(int(v) for v in raw.black_level_per_channel), int(raw.white_level), pattern)
+    path = Path(path)
+    with tempfile.TemporaryFile() as said:
+        try:
+            with _stderr_into(said), rawpy.imread(os.fspath(path)) as raw:
+                pattern = bayer_pattern(raw, path.name)
+                colours = raw.raw_colors_visible[:2, :2].ravel()
+                black = tuple(int(raw.black_level_per_channel[c]) for c in colours)
+                mosaic = np.array(raw.raw_image_visible, dtype=np.uint16)
+                return RawImage(mosaic, black, int(raw.white_level), pattern)
+        except rawpy.LibRawError as exc:
+            said.seek(0)
+            raise BadInputError(f"{path.name}: {_decode_failure(path, exc, said.read())}") from None
+
+
+def bayer_pattern(raw, name: str) -> str:
+    """The 2x2 Bayer pattern (RGGB, BGGR, GRBG or GBRG) of the visible mosaic of an open ``rawpy.RawPy``; any
+    other sensor layout is a ``BadInputError`` naming the file ``name`` and what LibRaw found."""
+    import rawpy
+
+    def not_bayer(found: str) -> BadInputError:
+        return BadInputError(f"{name}: {found}, not a 2x2 Bayer mosaic")
+
+    if raw.raw_type != rawpy.RawType.Flat:
+        raise not_bayer("demosaiced full-colour image (e.g. a LinearRaw DNG)")
+    repeat = raw.raw_pattern
+    if repeat.size == 1:
+        raise not_bayer("monochrome sensor (no colour filter array)")
+    desc = raw.color_desc.decode()
+    if not {desc[c] for c in repeat.ravel()} <= set("RGB"):
+        raise not_bayer(f"{raw.num_colors}-colour CFA ({desc})")
+    if repeat.shape == (6, 6):
+        raise not_bayer("X-Trans 6x6 CFA")
+    if repeat.shape != (2, 2):
+        raise not_bayer(f"{repeat.shape[0]}x{repeat.shape[1]} CFA")
+    pattern = "".join(desc[c] for c in raw.raw_colors_visible[:2, :2].ravel())
+    if pattern not in _CV2_BAYER:
+        raise not_bayer(f"2x2 CFA {pattern}")
+    return pattern
+
+
+@contextmanager
+def _stderr_into(file) -> Iterator[None]:
+    """Send what is written to file descriptor 2 (LibRaw's C messages) into ``file`` instead."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(file.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _decode_failure(path: Path, exc: Exception, said: bytes) -> str:
+    """The plain cause of a rawpy error; ``said``: what LibRaw printed (``PATH: message`` lines)."""
+    import rawpy
+
+    lines = said.decode(errors="replace").strip().splitlines()
+    detail = lines[-1].removeprefix(f"{os.fspath(path)}: ") if lines else ""
+    if isinstance(exc, rawpy.LibRawIOError):
+        if path.stat().st_size == 0:
+            return EMPTY_FILE
+        if detail == "Unexpected end of file":
+            return "truncated: the file ends before its RAW data does (LibRaw: unexpected end of file)"
+        return "truncated or unreadable: LibRaw could not read it to the end"
+    if isinstance(exc, rawpy.LibRawFileUnsupportedError):
+        return "not a RAW file LibRaw can read (unknown or unsupported format)"
+    message = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+    return f"LibRaw cannot decode it: {message[:1].lower()}{message[1:]}" + (f" ({detail})" if detail else "")
 
 
 def resolve_orientation(jpg_hw: tuple[int, int], raw_hw: tuple[int, int], exif_orientation: int | None) -> int:
@@ -122,6 +202,14 @@ def plane_colours(pattern: str, orientation: int = 1) -> str:
     turned mosaic is no longer RGGB."""
     turned = turned_pattern(pattern, orientation)
     return "".join(turned[2 * dy + dx] for dy, dx in PACK_ORDER)
+
+
+def displayed_planes(mosaic: np.ndarray, pattern: str, orientation: int, cfa_aware: bool = False) -> np.ndarray:
+    """The packed planes (H/2 x W/2 x 4) in the displayed frame. Default: the official slices' packing of the
+    turned mosaic (colours ``plane_colours``); ``cfa_aware``: packed on the sensor as R, G, B, G, then turned."""
+    if cfa_aware:
+        return orient(pack(mosaic, pattern).transpose(1, 2, 0), orientation)
+    return pack(np.ascontiguousarray(orient(mosaic, orientation))).transpose(1, 2, 0)
 
 
 def _check_mosaic(mosaic: np.ndarray) -> None:

@@ -12,22 +12,34 @@ from aodraw.raw import mosaic_rggb
 CFA_CODES = {"R": 0, "G": 1, "B": 2}
 
 
-def write_dng(path: Path, mosaic: np.ndarray, pattern: str = "RGGB", black: int = 512, white: int = 16383) -> Path:
-    """A minimal uncompressed CFA DNG holding ``mosaic`` (uint16, LibRaw needs at least 22 x 22)."""
-    import tifffile
-
-    extratags = [
-        (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
-        (33422, "B", 4, tuple(CFA_CODES[c] for c in pattern), True),  # CFAPattern
+def dng_tags(black: int | tuple[int, int, int, int] = 512, white: int = 16383) -> list[tuple]:
+    """The DNG tags (tifffile ``extratags``) every test DNG needs besides its layout: version, camera name,
+    levels (``black``: one value, or one per 2x2 block position (0,0), (0,1), (1,0), (1,1)), identity colour
+    matrix, as-shot neutral."""
+    blacks = (black,) if isinstance(black, int) else tuple(black)
+    return [
         (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
         (50708, "s", 0, "Test Camera", True),  # UniqueCameraModel
-        (50714, "H", 1, (black,), True),  # BlackLevel
+        *([(50713, "H", 2, (2, 2), True)] if len(blacks) == 4 else []),  # BlackLevelRepeatDim
+        (50714, "H", len(blacks), blacks, True),  # BlackLevel
         (50717, "H", 1, (white,), True),  # WhiteLevel
         (50721, "2i", 9, (1, 1, 0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 0, 1, 0, 1, 1, 1), True),  # ColorMatrix1 (identity)
         (50728, "2I", 3, (1, 2, 1, 1, 1, 2), True),  # AsShotNeutral
     ]
+
+
+def write_dng(path: Path, mosaic: np.ndarray, pattern: str = "RGGB", black: int | tuple[int, int, int, int] = 512,
+              white: int = 16383) -> Path:
+    """A minimal uncompressed CFA DNG holding ``mosaic`` (uint16, LibRaw needs at least 22 x 22); ``black`` as in
+    ``dng_tags``."""
+    import tifffile
+
+    layout = [
+        (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
+        (33422, "B", 4, tuple(CFA_CODES[c] for c in pattern), True),  # CFAPattern
+    ]
     tifffile.imwrite(path, np.ascontiguousarray(mosaic, dtype=np.uint16), photometric=32803,
-                     extratags=extratags, metadata=None)
+                     extratags=layout + dng_tags(black, white), metadata=None)
     return path
 
 

@@ -28,7 +28,8 @@ def convert():
 
 
 _root = click.option("--root", required=True, type=click.Path(file_okay=False),
-                     help="The images/ folder (NAME.ARW + NAME.JPG pairs).")
+                     help="The images/ folder (NAME.ARW + NAME.JPG pairs; .DNG, .NEF, ... RAWs too). Only "
+                          "2x2 Bayer sensors: other RAWs are reported as failed.")
 _target = click.option("--target", required=True, type=click.Path(file_okay=False), help="Output folder.")
 
 

@@ -1,6 +1,6 @@
 """Bayer packs: the un-demosaiced RAW data as 4 half-resolution uint16 planes (lossless, half the bytes of
-float32), with black level, white level and plane colours in a sidecar JSON. Not an official folder: what users
-asked upstream for.
+float32), with the planes' colours and black levels (both in plane order) and the white level in a sidecar JSON.
+Not an official folder: what users asked upstream for.
 
 ``NAME.npy``: uint16 4 x H/2 x W/2 in the frame of the displayed JPG (oriented, border-cropped in whole 2x2
 blocks, as the official slices). Default: the official packing of the turned mosaic (its plane colours are in the
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from aodraw.io import RAW_EXT, list_names, read_pair
-from aodraw.raw import RawImage, border_crop, orient, pack, plane_colours, resize_bilinear
+from aodraw.io import list_names, read_pair
+from aodraw.raw import RawImage, border_crop, displayed_planes, plane_colours, resize_bilinear
 from plumbing.errors import BadInputError
 from plumbing.files import needs_writing, save_npy, write_json
 from plumbing.jobs import Summary, run_jobs
@@ -28,16 +28,19 @@ def bayer_planes(raw: RawImage, jpg_hw: tuple[int, int], orientation: int, downs
     height, width = jpg_hw
     if height % 2 or width % 2:
         raise BadInputError(f"JPG size {height}x{width} is odd: it cannot be cut in 2x2 blocks")
-    if cfa_aware:
-        planes, colours = orient(pack(raw.mosaic, raw.cfa_pattern).transpose(1, 2, 0), orientation), "RGBG"
-    else:
-        planes = pack(np.ascontiguousarray(orient(raw.mosaic, orientation))).transpose(1, 2, 0)
-        colours = plane_colours(raw.cfa_pattern, orientation)
+    planes = displayed_planes(raw.mosaic, raw.cfa_pattern, orientation, cfa_aware)
+    colours = "RGBG" if cfa_aware else plane_colours(raw.cfa_pattern, orientation)
     planes = border_crop(planes, (height // 2, width // 2))
     if downsample != 1:
         small = resize_bilinear(planes, (height // downsample // 2, width // downsample // 2))
         planes = np.rint(small).astype(np.uint16)
     return np.ascontiguousarray(planes.transpose(2, 0, 1)), colours
+
+
+def plane_black_levels(raw: RawImage, orientation: int, cfa_aware: bool = False) -> list[int]:
+    """The black level of each plane of ``bayer_planes``, in plane order: the 2x2 block of black levels is
+    packed and turned exactly as the pixels are."""
+    return displayed_planes(raw.black_block, raw.cfa_pattern, orientation, cfa_aware)[0, 0].tolist()
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,8 @@ class BayerJob:
         planes, colours = bayer_planes(raw, jpg_hw, orientation, self.downsample, self.cfa_aware)
         save_npy(array, planes)
         write_json(sidecar, {"file": array.name, "shape": list(planes.shape), "dtype": "uint16", "planes": colours,
-                             "cfa_pattern": raw.cfa_pattern, "black_level": list(raw.black_level),
+                             "cfa_pattern": raw.cfa_pattern,
+                             "black_level": plane_black_levels(raw, orientation, self.cfa_aware),
                              "white_level": raw.white_level, "orientation": orientation,
                              "downsample": self.downsample, "cfa_aware": self.cfa_aware})
         return True
@@ -66,4 +70,4 @@ def convert_bayer(root: str | os.PathLike, target: str | os.PathLike, downsample
                   cfa_aware: bool = False) -> Summary:
     """Write the Bayer pack and sidecar of every RAW/JPG pair of ``root`` into ``target``."""
     job = BayerJob(Path(root), Path(target), downsample, cfa_aware)
-    return run_jobs(list_names(root, (RAW_EXT,)), job, workers, shard, desc="bayer")
+    return run_jobs(list_names(root), job, workers, shard, desc="bayer")

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from aodraw.io import JPG_EXT, RAW_EXT, list_names, read_jpg, read_pair, save_jpg
+from aodraw.io import JPG_EXT, list_names, read_jpg, read_pair, save_jpg
 from aodraw.raw import RAW_SCALE, RawImage, border_offsets, demosaic_x4, orient, resize_bilinear
 from plumbing.files import needs_writing, save_npy
 from plumbing.jobs import Summary, run_jobs
@@ -67,7 +67,8 @@ class DownsampleJob:
 def convert_downsample(root: str | os.PathLike, target: str | os.PathLike, kind: str = "raw",
                        workers: int | None = None, shard: tuple[int, int] | None = None,
                        cfa_aware: bool = False) -> Summary:
-    """Convert every image of ``root`` (RAW: NAME.ARW + NAME.JPG pairs; sRGB: NAME.JPG) into ``target``."""
-    names = list_names(root, (RAW_EXT,) if kind == "raw" else (JPG_EXT,))
+    """Convert every image of ``root`` (RAW: NAME.ARW (or .DNG, ...) + NAME.JPG pairs; sRGB: NAME.JPG) into
+    ``target``."""
+    names = list_names(root, raw=kind == "raw")
     job = DownsampleJob(Path(root), Path(target), kind, cfa_aware)
     return run_jobs(names, job, workers, shard, desc=f"downsample {kind}")

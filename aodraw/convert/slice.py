@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from aodraw.io import JPG_EXT, read_jpg, read_pair, save_jpg
-from aodraw.raw import border_crop, orient, pack
+from aodraw.raw import border_crop, displayed_planes
 from evaluators.detection.validate import load_ground_truth
 from plumbing.errors import BadInputError
 from plumbing.files import needs_writing, save_npy, write_json
@@ -149,10 +149,7 @@ class SliceJob:
         raw, (height, width), orientation = read_pair(self.root, stem)
         if height % 2 or width % 2:
             raise BadInputError(f"{stem}{JPG_EXT}: odd size {height}x{width} cannot be sliced in 2x2 blocks")
-        if self.cfa_aware:
-            planes = orient(pack(raw.mosaic, raw.cfa_pattern).transpose(1, 2, 0), orientation)
-        else:
-            planes = pack(np.ascontiguousarray(orient(raw.mosaic, orientation))).transpose(1, 2, 0)
+        planes = displayed_planes(raw.mosaic, raw.cfa_pattern, orientation, self.cfa_aware)
         return border_crop(planes, (height // 2, width // 2))
 
 

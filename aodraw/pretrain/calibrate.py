@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from aodraw.io import RAW_EXTS, is_raw
 from aodraw.pretrain.camera import SRGB_TO_XYZ, Camera
 from aodraw.raw import pack, read_raw
 from plumbing.errors import BadInputError
 
-RAW_EXTS = (".arw", ".dng", ".nef", ".cr2", ".cr3", ".raf", ".orf", ".rw2")
 BLOCK = 8
 BINS = 24
 
@@ -34,7 +34,7 @@ def list_raw_files(raw_dir: str | os.PathLike) -> list[Path]:
     root = Path(raw_dir)
     if not root.is_dir():
         raise BadInputError(f"--raw-dir: {root} is not a folder")
-    files = sorted(p for p in root.iterdir() if p.suffix.lower() in RAW_EXTS and not p.name.startswith("."))
+    files = sorted(p for p in root.iterdir() if is_raw(p) and not p.name.startswith("."))
     if not files:
         raise BadInputError(f"--raw-dir: no RAW files ({', '.join(RAW_EXTS)}) in {root}")
     return files
@@ -96,7 +96,7 @@ def measure_file(path: Path) -> dict:
     if wb[1] <= 0:
         raise BadInputError(f"{path}: no as-shot white balance (camera_whitebalance {wb})")
     planes = pack(image.mosaic, image.cfa_pattern)  # R, G, B, G
-    black = [image.black_level[c] if len(image.black_level) == 4 else image.black_level[0] for c in (0, 1, 2, 3)]
+    black = pack(image.black_block, image.cfa_pattern)[:, 0, 0].tolist()  # the same R, G, B, G order
     noise = [fit_noise(plane, b, image.white_level) for plane, b in zip(planes, black)]
     return {"file": path.name, "xyz_to_camera": xyz_to_camera.tolist(), "red_gain": wb[0] / wb[1],
             "blue_gain": wb[2] / wb[1], "black_level": int(round(float(np.mean(black)))),

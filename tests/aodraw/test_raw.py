@@ -128,6 +128,10 @@ def test_read_dng_fixture(tmp_path):
     raw = read_raw(write_dng(tmp_path / "a.ARW", mosaic, "GRBG", black=600, white=15000))
     np.testing.assert_array_equal(raw.mosaic, mosaic)
     assert (raw.black_level, raw.white_level, raw.cfa_pattern) == ((600,) * 4, 15000, "GRBG")
+    # one black level per block position, in the order of cfa_pattern (LibRaw lists them by colour: R, G, B, G2)
+    raw = read_raw(write_dng(tmp_path / "b.ARW", mosaic, "GRBG", black=(500, 510, 520, 530)))
+    assert raw.black_level == (500, 510, 520, 530)
+    np.testing.assert_array_equal(raw.black_block, [[500, 510], [520, 530]])
 
 
 def test_real_camera_dng():

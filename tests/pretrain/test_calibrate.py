@@ -84,6 +84,6 @@ def test_calibrate_bad_folder_is_one_line_exit_2(tmp_path):
     result = CliRunner().invoke(main, ["pretrain", "calibrate", "--raw-dir", str(tmp_path), "--out",
                                        str(tmp_path / "c.json")])
     assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [f"error: --raw-dir: no RAW files (.arw, .dng, .nef, .cr2, .cr3, "
-                                                  f".raf, .orf, .rw2) in {tmp_path}"]
+    assert result.output.strip().splitlines() == [f"error: --raw-dir: no RAW files (.ARW, .DNG, .NEF, .CR2, .CR3, "
+                                                  f".RAF, .ORF, .RW2) in {tmp_path}"]
     assert not (tmp_path / "c.json").exists()
