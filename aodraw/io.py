@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from aodraw.raw import EMPTY_FILE, RawImage, read_raw, resolve_orientation
-from plumbing.errors import BadInputError
+from plumbing.errors import BadInputError, ToolkitRuntimeError
 from plumbing.files import atomic_write_bytes
 
 EXIF_ORIENTATION = 274
@@ -100,7 +100,7 @@ def save_jpg(path: str | os.PathLike, image: np.ndarray) -> Path:
     """Write a BGR image as ``cv2.imwrite`` does (same encoder, same default quality 95)."""
     ok, data = cv2.imencode(".jpg", image)
     if not ok:
-        raise OSError(f"{path}: JPG encoding failed")
+        raise ToolkitRuntimeError(f"{path}: JPG encoding failed")
     return atomic_write_bytes(path, data.tobytes())
 
 

@@ -14,6 +14,8 @@ from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import nn
 
+from plumbing.errors import BadInputError
+
 ARCHS = {"tiny": ([3, 3, 9, 3], [96, 192, 384, 768]), "small": ([3, 3, 27, 3], [96, 192, 384, 768]),
          "base": ([3, 3, 27, 3], [128, 256, 512, 1024]), "large": ([3, 3, 27, 3], [192, 384, 768, 1536])}
 
@@ -74,7 +76,7 @@ class AODRawConvNeXt(BaseModule):
                                 dict(type="Constant", layer=["LayerNorm"], val=1.0, bias=0.0)]
         super().__init__(init_cfg=init_cfg)
         if gap_before_final_norm:
-            raise ValueError("AODRawConvNeXt returns feature maps: gap_before_final_norm must be False")
+            raise BadInputError("AODRawConvNeXt returns feature maps: gap_before_final_norm must be False")
         depths, channels = (ARCHS[arch] if isinstance(arch, str) else (arch["depths"], arch["channels"]))
         self.out_indices = tuple(i % len(depths) for i in out_indices)
         self.frozen_stages = frozen_stages

@@ -29,20 +29,16 @@ def build_backbone(cfg: dict) -> nn.Module:
 
 
 def resolve_backbone(cfg: dict) -> dict:
-    """The backbone dict with its modules registered; ``mmpretrain.ConvNeXt`` becomes ``AODRawConvNeXt`` where
-    MMPretrain cannot be imported."""
+    """The backbone dict with its modules registered (MMDetection's, and MMPretrain's for ``mmpretrain.*`` types).
+    Raises ToolkitError when MMPretrain cannot be imported for an ``mmpretrain.*`` backbone."""
     import mmdet.models  # noqa: F401  (registers MMDetection's modules)
 
     cfg = dict(cfg)
-    if cfg.get("type") == "mmpretrain.ConvNeXt":
+    if str(cfg.get("type", "")).startswith("mmpretrain."):
         try:
             import mmpretrain.models  # noqa: F401
-        except ImportError as exc:  # mmpretrain.models needs torchvision; the plug-in's ConvNeXt has the same keys
-            try:
-                import aodraw.mmdet.convnext  # noqa: F401
-            except ImportError:
-                raise ToolkitError(f"mmpretrain.ConvNeXt cannot be built: {exc}") from None
-            cfg["type"] = "AODRawConvNeXt"
+        except ImportError as exc:
+            raise ToolkitError(f"{cfg['type']} cannot be built: {exc}") from None
     return cfg
 
 
