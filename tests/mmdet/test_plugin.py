@@ -221,13 +221,14 @@ def test_metric_scores_a_box_clipped_to_zero_width(tmp_path):
     from aodraw.mmdet.metric import AODRawMetric
 
     ann = tmp_path / "gt.json"
-    ann.write_text(json.dumps({"images": [{"id": "a"}, {"id": 2 ** 64}], "categories": [{"id": 7, "name": "car"}],
+    # string image ids (as PASCALRAW/LOD/ROD files use); a file mixing strings and integers is refused by design
+    ann.write_text(json.dumps({"images": [{"id": "a"}, {"id": "b"}], "categories": [{"id": 7, "name": "car"}],
                                "annotations": [{"id": 1, "image_id": "a", "category_id": 7, "bbox": [10, 10, 50, 50],
                                                 "area": 2500, "iscrowd": 0}]}))
     metric = AODRawMetric(ann_file=str(ann), preset="coco")
     metric.dataset_meta = {"classes": ("car",)}
     results = [("a", np.array([[10, 10, 60, 60], [639, 100, 639, 120]], np.float32), np.array([0.9, 0.95], np.float32),
-                np.array([0, 0])), (2 ** 64, np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, int))]
+                np.array([0, 0])), ("b", np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, int))]
     with pytest.warns(UserWarning, match="1 detections have zero width or height"):
         metrics = metric.compute_metrics(results)
     assert metrics["AP"] == pytest.approx(0.5)  # the zero-width box ranks first: a false positive
