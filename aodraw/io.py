@@ -21,6 +21,8 @@ JPG_START = b"\xff\xd8"
 
 
 def is_raw(path: Path) -> bool:
+    """Whether ``path`` has a RAW extension of ``RAW_EXTS`` in upper case, or all lower case (``.arw``),
+    as cameras write them; mixed case such as ``.Arw`` is not."""
     return path.suffix in RAW_EXTS or (path.suffix.upper() in RAW_EXTS and path.suffix.islower())
 
 

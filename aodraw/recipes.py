@@ -15,6 +15,9 @@ BACKBONES = {"r18": "ResNet-18", "r50": "ResNet-50", "swin-t": "Swin-T", "convne
 
 @dataclass(frozen=True)
 class Recipe:
+    """A published detection recipe: config ``name``, detector and backbone (display names), ``input``
+    (srgb | raw | raw-pretraining), ``data`` (downsample | slice), the paper's test-set AP in percent (None where
+    unpublished) and an optional ``variant``."""
     name: str
     detector: str
     backbone: str
@@ -25,9 +28,11 @@ class Recipe:
 
     @property
     def config(self) -> Path:
+        """The recipe's config file, ``aodraw/configs/<name>.py`` (not checked to exist)."""
         return CONFIG_DIR / f"{self.name}.py"
 
     def to_dict(self) -> dict:
+        """The recipe's fields and its ``config`` path as a JSON-ready dict."""
         return {**asdict(self), "config": str(self.config)}
 
 

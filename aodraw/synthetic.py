@@ -18,6 +18,9 @@ DIFFICULTY = {"normal_light": 1.0, "indoor": 0.95, "rain": 0.85, "low_light": 0.
 
 @dataclass(frozen=True)
 class SyntheticSpec:
+    """Parameters of ``make_dataset``: image count and size (pixels), Poisson mean of boxes per image,
+    detections kept per image, box side range (pixels, log-uniform), classes, condition tags, shares of images with
+    ignore regions and of crowd boxes, first annotation id and the seed."""
     num_images: int = 400
     width: int = 2000
     height: int = 1333

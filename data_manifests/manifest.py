@@ -18,6 +18,9 @@ _HERE = Path(__file__).resolve().parent
 
 @dataclass(frozen=True)
 class Artifact:
+    """One published file: relative ``path`` (same layout under a download root and a mirror), ``group``,
+    subset ``mode`` (None: every subset), upstream ``urls``, published ``size`` in bytes (None if unpublished), hex
+    ``sha256`` or ``md5`` digest, and ``unpack`` (how to unpack it, if at all)."""
     path: str
     group: str
     mode: str | None
@@ -36,6 +39,7 @@ class Artifact:
 
     @property
     def name(self) -> str:
+        """The file name (last component of ``path``)."""
         return self.path.rsplit("/", 1)[-1]
 
 
@@ -54,6 +58,8 @@ class Folder:
 
 @dataclass(frozen=True)
 class Manifest:
+    """A dataset's manifest (``data_manifests/<dataset>.json``): the environment variable naming its mirror,
+    its ``source`` description, its artifacts and (for datasets without checksums) its published folders."""
     dataset: str
     mirror_env: str
     source: dict

@@ -30,6 +30,7 @@ _SHOWN = 10
 
 @dataclass(frozen=True)
 class Entry:
+    """One entry of the layout to build: source, destination and how (symlink | hardlink | copy)."""
     src: Path
     dst: Path
     how: str  # symlink | hardlink | copy

@@ -170,15 +170,22 @@ class ZipMasks:
         return self._handle[1]
 
     def names(self) -> list[str]:
+        """The archive's mask members (relative names), sorted."""
         return self.masks
 
     def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray:
+        """Member ``name`` decoded as int32 (H, W) ids (see ``decode_mask``); the header is checked before the rest
+        is decompressed.
+
+        Raises:
+            BadInputError: corrupt member data, or any refusal of ``check_header``/``decode_mask``."""
         label = f"{self.path.name}:{name}"
         data = _read_member(self._zip(), self.path, name,
                             lambda head: check_header(head, label, shape=shape, max_pixels=self.max_pixels))
         return decode_mask(data, label, ground_truth=ground_truth, shape=shape, max_pixels=self.max_pixels)
 
     def close(self) -> None:
+        """Close this process's handle on the archive, if open (a later ``read`` reopens it)."""
         if self._handle is not None:
             self._handle[1].close()
             self._handle = None
@@ -211,6 +218,8 @@ def parse_method(text: bytes | None, source: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class SubmissionScore:
+    """A scored submission: archive file name, its sha256 (hex), method.txt fields, where the match came from
+    (``submitted`` match.json or ``fitted``) and the official LUSS result (percent)."""
     archive: str
     sha256: str
     method: dict
@@ -218,6 +227,8 @@ class SubmissionScore:
     result: LUSSResult = field(repr=False)
 
     def to_dict(self) -> dict:
+        """The JSON record: archive, sha256, method, match source, number of images and the official
+        metrics and ``IoUs``."""
         return {"archive": self.archive, "sha256": self.sha256, "method": self.method, "match": self.match_source,
                 "num_images": self.result.num_images, **self.result.to_dict()}
 

@@ -47,6 +47,10 @@ class ToolkitGroup(click.Group):
     toolkit errors one line with their exit code, never a traceback or a usage block."""
 
     def main(self, *args, **kwargs):
+        """Run the group (``standalone_mode=False``) and exit with the command's code (0 unless it returned an int).
+
+        A usage error prints ``error: ... (see '<cmd> --help')`` and exits 2 (``EXIT_BAD_INPUT``); an abort exits 1; any
+        other ``click.ClickException`` its own exit code. Never returns."""
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)
@@ -63,6 +67,8 @@ class ToolkitGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):
+        """Invoke the chosen command inside ``reported_errors``: a toolkit error or OSError becomes one
+        ``error: ...`` line and its exit code, input warnings ``warning: ...`` lines."""
         with reported_errors():
             return super().invoke(ctx)
 

@@ -45,6 +45,9 @@ def plane_black_levels(raw: RawImage, orientation: int, cfa_aware: bool = False)
 
 @dataclass(frozen=True)
 class BayerJob:
+    """One image's Bayer conversion, picklable for worker processes: ``job(name)`` writes ``target/NAME.npy``
+    (uint16 4 x H/2 x W/2, or 1/``downsample`` of that) and its ``NAME.json`` sidecar from ``root``'s RAW/JPG pair,
+    and returns False when both exist already. Raises BadInputError for unreadable pairs or odd JPG sizes."""
     root: Path
     target: Path
     downsample: int = 1

@@ -46,6 +46,9 @@ def downsample_srgb(image: np.ndarray, scale: int = 3) -> np.ndarray:
 
 @dataclass(frozen=True)
 class DownsampleJob:
+    """One image's official downsampling, picklable for worker processes: ``job(name)`` writes
+    ``target/NAME.npy`` (``kind='raw'``: float32 3 x H/3 x W/3) or ``target/NAME.JPG`` (``kind='srgb'``) and returns
+    False when it exists already."""
     root: Path
     target: Path
     kind: str

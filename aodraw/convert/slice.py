@@ -120,6 +120,9 @@ def _slice_box(box: np.ndarray, category: int, crowd: int, image_id: int, ann_id
 
 @dataclass(frozen=True)
 class SliceJob:
+    """One image's slices, picklable for worker processes: ``job(stem)`` cuts the image's windows
+    (``windows[stem]``: (x, y, file name), pixels of the oriented image) of ``size`` px and writes those not yet
+    written (RAW: float32 4 x size/2 x size/2 packed planes; sRGB: JPG); returns False when all exist already."""
     root: Path
     target: Path
     kind: str

@@ -21,8 +21,9 @@ class AODRawDataset(CocoDataset):
     """AODRaw annotations (full, downsampled or sliced) for MMDetection.
 
     - Classes are the file's categories in id order, without ``ignore`` (unless ``metainfo`` names classes).
-    - Boxes of the ``ignore`` category become ignore regions (``ignore_flag=1``, label -1), as are crowd boxes
-      (the slices' partial boxes) and boxes marked ``ignore``; zero-size boxes are dropped.
+    - Boxes of the ``ignore`` category become ignore regions (``ignore_flag=1``, label -1); crowd boxes (the
+      slices' partial boxes) and boxes marked ``ignore`` keep their class with ``ignore_flag=1``; boxes under 1 px
+      wide or high, or outside the image, are dropped.
     - Each image's condition ``tag`` list is kept in its data info (add ``'tag'`` to ``PackDetInputs``'s
       ``meta_keys`` to carry it into the data samples).
     """
@@ -30,6 +31,8 @@ class AODRawDataset(CocoDataset):
     METAINFO = {"classes": (), "palette": []}
 
     def load_data_list(self) -> list[dict]:
+        """MMEngine ``BaseDataset.load_data_list`` of ``CocoDataset``, with the class list (and the ignore
+        category's ids) read from the annotation file as it is loaded."""
         self.COCOAPI = self._coco_reading_classes
         return super().load_data_list()
 
@@ -45,6 +48,10 @@ class AODRawDataset(CocoDataset):
         return coco
 
     def parse_data_info(self, raw_data_info: dict) -> dict:
+        """One image's data info (MMEngine ``BaseDataset`` interface): path, id, size, its ``tag`` list and
+        ``instances`` with x1 y1 x2 y2 pixel boxes. Boxes under 1 px wide or high, or entirely outside the image, are
+        dropped; ``ignore`` boxes get label -1 and ``ignore_flag=1``; crowd and ``ignore``-marked boxes keep their label
+        with ``ignore_flag=1``."""
         img = raw_data_info["raw_img_info"]
         info = {"img_path": osp.join(self.data_prefix.get("img", ""), img["file_name"]), "img_id": img["img_id"],
                 "seg_map_path": None, "height": img["height"], "width": img["width"],

@@ -25,6 +25,7 @@ ANNOTATION_STEPS = ("LoadAnnotations", "mmdet.LoadAnnotations")
 
 @dataclass(frozen=True)
 class Image:
+    """One image to run inference on: its id as in the annotation file, its file name and its path."""
     id: int | str  # exactly as the annotation file has it (a string id stays a string)
     file_name: str
     path: str

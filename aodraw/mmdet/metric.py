@@ -66,6 +66,7 @@ class AODRawMetric(BaseMetric):
 
     @property
     def gt(self):
+        """The validated ground truth of ``ann_file``, loaded on first use (BadInputError if invalid)."""
         if self._gt is None:
             self._gt = load_ground_truth(self.ann_file)
         return self._gt
@@ -86,12 +87,20 @@ class AODRawMetric(BaseMetric):
         return ids
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Keep each sample's image id and predictions (MMEngine ``BaseMetric.process``): x1 y1 x2 y2 boxes
+        (n, 4) float32, scores (n,) float32 and class indices (n,), as NumPy arrays on the CPU."""
         for sample in data_samples:
             pred = sample["pred_instances"]
             self.results.append((sample["img_id"], pred["bboxes"].float().cpu().numpy(),
                                  pred["scores"].float().cpu().numpy(), pred["labels"].cpu().numpy()))
 
     def compute_metrics(self, results: list) -> dict:
+        """Score the collected results (MMEngine ``BaseMetric.compute_metrics``) with ``evaluate_detections``,
+        the official AODRaw metric of the authors' MMDetection fork: ``AP AP50 AP75 APs APm APl`` and
+        ``AP_<condition>``.
+
+        Writes the results JSON and the evaluation JSON where configured; with ``format_only`` returns {}.
+        Raises BadInputError when classes cannot be matched to the annotation file's categories."""
         logger = MMLogger.get_current_instance()
         cat_ids = self.category_ids()
         detections = [d for img_id, boxes, scores, labels in results

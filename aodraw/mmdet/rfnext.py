@@ -51,6 +51,8 @@ class AODRawRunner(Runner):
     """An MMEngine ``Runner`` that applies the config's ``RFSearchHook`` to the model as it is built."""
 
     def build_model(self, model):
+        """Build the model (MMEngine ``Runner.build_model``), then apply the config's ``RFSearchHook`` to it
+        (BadInputError if the config holds more than one)."""
         model = super().build_model(model)
         hook_cfg = rfsearch_hook_cfg(self.cfg)
         if hook_cfg is not None:

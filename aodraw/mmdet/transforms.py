@@ -51,6 +51,11 @@ class LoadAODRawImageFromFile(BaseTransform):
         return render_raw(array, self.gamma, self.normalise_slices, self.to_bgr)
 
     def transform(self, results: dict) -> dict:
+        """Load ``results['img_path']``'s stored array as ``img`` (float32 H x W x 3) and set ``img_path``,
+        ``img_shape`` and ``ori_shape`` (MMCV ``BaseTransform`` interface).
+
+        Raises:
+            BadInputError: the array cannot be read or has an unexpected shape (the message names the file)."""
         path, array = self.read(results["img_path"])
         try:
             img = self.render(array)

@@ -31,6 +31,10 @@ BINS = 24
 
 
 def list_raw_files(raw_dir: str | os.PathLike) -> list[Path]:
+    """The RAW files (``RAW_EXTS``, see ``is_raw``) directly in ``raw_dir``, sorted, hidden files skipped.
+
+    Raises:
+        BadInputError: ``raw_dir`` is not a folder or holds no RAW file."""
     root = Path(raw_dir)
     if not root.is_dir():
         raise BadInputError(f"--raw-dir: {root} is not a folder")

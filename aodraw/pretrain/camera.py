@@ -57,6 +57,7 @@ class Camera:
         return matrix / matrix.sum(axis=1, keepdims=True)
 
     def to_dict(self) -> dict:
+        """The camera as a JSON-ready dict of its fields (the matrix as nested lists), as ``read_camera`` reads it."""
         return {k: [list(r) for r in v] if k == "xyz_to_camera" else v for k, v in asdict(self).items()}
 
 
@@ -114,4 +115,5 @@ def read_camera(path: str | os.PathLike | None) -> Camera:
 
 
 def write_camera(path: str | os.PathLike, camera: Camera):
+    """Write ``camera`` as a JSON file (``read_camera``'s format), atomically; returns the path written."""
     return write_json(path, camera.to_dict())

@@ -18,6 +18,10 @@ from plumbing.files import atomic_write_bytes
 
 
 def backbone_state(checkpoint: dict, path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The student backbone's tensors of an ``aodraw pretrain train`` checkpoint, ``backbone.`` prefix removed.
+
+    Raises:
+        BadInputError: no ``student`` entry, or a student without backbone tensors (the message names ``path``)."""
     student = checkpoint.get("student") if isinstance(checkpoint, dict) else None
     if not isinstance(student, dict):
         raise BadInputError(f"{path}: not a checkpoint of 'aodraw pretrain train' (no 'student' entry)")

@@ -61,6 +61,9 @@ def synthesize(srgb: np.ndarray, camera: Camera, rng: np.random.Generator) -> tu
 
 @dataclass(frozen=True)
 class UnprocessJob:
+    """One image's unprocessing, picklable for worker processes: ``job(name)`` writes ``out/NAME.npy`` and
+    ``out/NAME.bayer.npy`` from ``images[name]`` with that image's seeded draw; returns False when both exist already.
+    Raises BadInputError for an unreadable or too small image."""
     images: dict[str, Path]
     out: Path
     camera: Camera

@@ -98,6 +98,8 @@ def learning_rate(step: int, base: float, warmup: int, total: int) -> float:
 
 
 def save_checkpoint(path: Path, state: dict) -> Path:
+    """Write ``state`` with ``torch.save`` to ``path`` atomically (no partial file on interruption);
+    returns the path."""
     buf = io.BytesIO()
     torch.save(state, buf)
     return atomic_write_bytes(path, buf.getbuffer())

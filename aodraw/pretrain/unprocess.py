@@ -70,10 +70,12 @@ def inverse_tone_map(y: np.ndarray) -> np.ndarray:
 
 
 def gamma_compress(x: np.ndarray) -> np.ndarray:
+    """Gamma 1/2.2 on linear values (clamped below at 1e-8), as Brooks et al.'s ``gamma_compression``."""
     return np.maximum(x, EPS) ** (1.0 / GAMMA)
 
 
 def gamma_expand(y: np.ndarray) -> np.ndarray:
+    """Gamma 2.2 (the inverse of ``gamma_compress``; values clamped below at 1e-8), as Brooks et al.'s inverse step."""
     return np.maximum(y, EPS) ** GAMMA
 
 
@@ -83,6 +85,8 @@ def apply_ccm(image: np.ndarray, ccm: np.ndarray) -> np.ndarray:
 
 
 def apply_gains(image: np.ndarray, gains: np.ndarray) -> np.ndarray:
+    """``image`` (H x W x 3) times per-channel ``gains`` (R, G, B) in the image's dtype: the forward white
+    balance and brightness."""
     return image * np.asarray(gains, image.dtype)
 
 

@@ -52,6 +52,8 @@ class DetectionResult:
     errors: dict | None = None
 
     def to_dict(self) -> dict:
+        """The JSON record (``version``, preset, backend, protocol, params, stats, metrics, conditions, categories,
+        and ``errors`` when computed); the precision/recall arrays are left out."""
         out = {"version": RESULT_VERSION, "preset": self.preset, "backend": self.backend, "protocol": self.protocol,
                "params": self.params, "stats": self.stats, "metrics": self.metrics, "conditions": self.conditions,
                "categories": self.categories}

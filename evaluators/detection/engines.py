@@ -28,6 +28,9 @@ BACKENDS = ("hotcoco", "pycocotools")
 
 @dataclass(frozen=True)
 class Accumulated:
+    """pycocotools' accumulated arrays over virtual categories (COCOeval.accumulate's ``eval``):
+    ``precision`` float64 ``[T, R, V, A, M]`` (IoU thresholds, 101 recall thresholds, virtual categories, area
+    ranges, max-detection limits) and ``recall`` float64 ``[T, V, A, M]``; -1 where a category has no ground truth."""
     precision: np.ndarray  # [T, R, V, A, M]
     recall: np.ndarray  # [T, V, A, M]
 

@@ -54,6 +54,10 @@ PRESETS = {
 
 
 def get_preset(preset: "str | Preset") -> Preset:
+    """The preset named ``preset`` (``coco``, ``aodraw``, ``aodraw-slice``); a ``Preset`` is returned as is.
+
+    Raises:
+        UnknownNameError: an unknown name (the message lists the known ones)."""
     if isinstance(preset, Preset):
         return preset
     try:

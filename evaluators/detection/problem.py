@@ -29,6 +29,11 @@ from plumbing.errors import warn
 
 @dataclass(frozen=True)
 class Problem:
+    """Ground truth and detections as one plain COCO problem on the virtual-category axis
+    (``bucket * K + class_index``), images numbered 0..I-1 by rank of their sorted ids (see the module docstring).
+
+    Boxes are ``(N, 4)`` / ``(D, 4)`` float64 x y w h in pixels; ``gt_vcat``/``dt_vcat`` int64 virtual categories,
+    ``gt_areas`` float64 (the file's ``area``), ``dt_scores`` float64."""
     buckets: list  # bucket names; bucket b owns virtual categories b*K .. b*K+K-1
     cat_ids: np.ndarray  # (K,) scored class ids (exact), sorted
     cat_keys: list  # their keys in per-category results (GroundTruth.cat_keys)
@@ -47,10 +52,16 @@ class Problem:
 
     @property
     def num_vcats(self) -> int:
+        """Number of virtual categories: buckets x scored classes (B * K)."""
         return len(self.buckets) * len(self.cat_ids)
 
 
 def build_problem(gt: GroundTruth, dt: Detections, preset: Preset, protocol: str) -> Problem:
+    """Lay out ``gt`` and ``dt`` on the (bucket x class) axis as upstream AODRawMetric's per-image records.
+
+    Classes are the ground truth's categories in id order without ``preset.ignore_category``; buckets and
+    multiplicities come from each image's ``tag`` list under ``protocol`` (``official`` or ``corrected``). Warns
+    (InputWarning) about images without tags and ignore boxes with ``iscrowd=0``."""
     cat_order = np.argsort(gt.cat_ids, kind="stable")
     ignored = np.array([gt.cat_names[c] == preset.ignore_category for c in cat_order], bool)
     class_of = np.where(ignored, -1, np.cumsum(~ignored) - 1)  # class index of each category in id order

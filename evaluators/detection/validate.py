@@ -58,6 +58,8 @@ class Detections:
 
     @classmethod
     def concatenate(cls, parts: list["Detections"], source: str) -> "Detections":
+        """One ``Detections`` of ``parts``' columns in order, named ``source`` (empty columns when ``parts`` is
+        empty); the parts are assumed validated against the same ground truth."""
         if not parts:
             return cls(source, *_empty_det_columns())
         return cls(source, *(np.concatenate([getattr(p, f) for p in parts])

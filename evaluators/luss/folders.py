@@ -21,12 +21,20 @@ from plumbing.jobs import run_chunks, take_shard
 
 
 class MaskSource(Protocol):
-    def names(self) -> list[str]: ...
+    """What the scoring reads masks from: sorted relative ``names()`` and ``read(name)`` of one mask as an
+    int32 (H, W) array of ids (``MaskFolder``, ``imagenet_s.submission.ZipMasks``)."""
 
-    def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray: ...
+    def names(self) -> list[str]:
+        """Sorted relative names of the masks, e.g. ``n01443537/ILSVRC2012_val_00000236.png``."""
+
+    def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray:
+        """Mask ``name`` as int32 (H, W) class ids; ``ground_truth`` refuses ids above 1000, ``shape`` (H, W)
+        requires that size. Raises BadInputError for a missing or unreadable mask."""
 
 
 def as_source(source: Any) -> MaskSource:
+    """A ``MaskFolder`` for a path (BadInputError if it is not a folder); any other object is taken to be a
+    mask source and returned as is."""
     return MaskFolder(source) if isinstance(source, (str, os.PathLike)) else source
 
 

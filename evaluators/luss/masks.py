@@ -46,11 +46,13 @@ class PngHeader:
 
     @property
     def mode(self) -> str:
+        """Bit depth and colour type in words, e.g. ``8-bit RGB`` or ``16-bit grayscale (L)``."""
         kind = _COLOR_TYPES.get(self.color_type, f"color type {self.color_type}")
         return f"{self.bit_depth}-bit {kind}"
 
     @property
     def is_8bit_rgb(self) -> bool:
+        """True for 8-bit RGB or RGBA (colour types 2 and 6), the only formats ``check_header`` accepts for masks."""
         return self.bit_depth == 8 and self.color_type in (2, 6)
 
 
@@ -232,6 +234,10 @@ class MaskFolder:
         return list(self._names)
 
     def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray:
+        """Mask ``root/name`` decoded as int32 (H, W) ids (see ``decode_mask``).
+
+        Raises:
+            BadInputError: no such file, or any refusal of ``decode_mask`` (header, size, corrupt data, ids)."""
         path = self.root / name
         try:
             data = path.read_bytes()

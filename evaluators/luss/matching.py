@@ -27,6 +27,8 @@ NO_CLASS = MAX_ID  # what predicted labels missing from a match become: a label 
 
 
 def munkres_version() -> str:
+    """The installed ``munkres`` package's version; the matching equals the official one only under the
+    version upstream used (ties among optima depend on it)."""
     return version("munkres")
 
 
@@ -62,6 +64,10 @@ class MatchCounter:
         self.num_images += 1
 
     def merge(self, other: MatchCounter) -> MatchCounter:
+        """Add ``other``'s co-occurrences and images to this counter in place; returns ``self``.
+
+        Raises:
+            IncompatibleError: the counters have different numbers of classes."""
         if other.num_classes != self.num_classes:
             raise IncompatibleError(f"cannot merge matchings of {other.num_classes} and {self.num_classes} classes")
         self.cooccurrence += other.cooccurrence
@@ -69,11 +75,16 @@ class MatchCounter:
         return self
 
     def state(self) -> dict:
+        """The counter as plain values: ``num_classes``, ``cooccurrence`` (N x N int64 copy), ``num_images``."""
         return {"num_classes": self.num_classes, "cooccurrence": self.cooccurrence.copy(),
                 "num_images": self.num_images}
 
     @classmethod
     def from_state(cls, state: dict) -> MatchCounter:
+        """A counter rebuilt from ``state()``'s dict.
+
+        Raises:
+            BadInputError: ``num_classes`` out of range, or a co-occurrence that is not an N x N integer array."""
         counter = cls(int(state["num_classes"]))
         cooc = np.asarray(state["cooccurrence"])
         if cooc.shape != counter.cooccurrence.shape or cooc.dtype.kind not in "iu":
@@ -140,6 +151,10 @@ def _no_duplicate_keys(pairs):
 
 
 def loads_match(text: str | bytes, num_classes: int, source: str) -> dict[int, int]:
+    """Parse and validate the text of a match file (see ``parse_match``); duplicate keys are refused.
+
+    Raises:
+        BadInputError: invalid JSON or UTF-8, a duplicate key, or any refusal of ``parse_match``."""
     try:
         obj = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except BadInputError as exc:

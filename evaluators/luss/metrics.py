@@ -188,6 +188,8 @@ class LUSSEvaluator:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every image: zero ``counts`` (int64 ``(2, 5, 3, N + 1)``: region/boundary x all/S/MS/ML/L x
+        intersection/prediction/ground truth x class), F-measure sum, accuracy hits and image count."""
         self.counts = np.zeros((2, 1 + len(SIZE_BUCKETS), 3, self.num_classes + 1), np.int64)
         self.f_measure_sum = 0.0
         self.acc_hits = 0
@@ -224,6 +226,10 @@ class LUSSEvaluator:
 
     @classmethod
     def from_state(cls, state: dict) -> LUSSEvaluator:
+        """An evaluator rebuilt from ``state()``'s dict.
+
+        Raises:
+            BadInputError: ``num_classes`` out of range, or counts of the wrong shape or not integers."""
         ev = cls(int(state["num_classes"]))
         counts = np.asarray(state["counts"])
         if counts.shape != ev.counts.shape or counts.dtype.kind not in "iu":
@@ -235,6 +241,11 @@ class LUSSEvaluator:
         return ev
 
     def compute(self) -> LUSSResult:
+        """The official LUSS metrics (ImageNet-S ``evaluation/evaluator.py`` and ``metric.py``) of the images so far,
+        in percent: mIoU, Acc, mBIoU, S/MS/ML/L and BS/BMS/BML/BL (NaN where no class of that size occurs), FMeasure.
+
+        Raises:
+            BadInputError: no image was evaluated."""
         if self.num_images == 0:
             raise BadInputError("no images were evaluated")
         tp, pred, gt = (self.counts[:, :, s].astype(np.float64) for s in (TP, PRED, GT))

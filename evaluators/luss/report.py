@@ -31,6 +31,7 @@ def class_rows(result: LUSSResult, wnids: Sequence[str] | None = None) -> list[t
 
 
 def class_table(result: LUSSResult, wnids: Sequence[str] | None = None) -> str:
+    """The per-class table (id, class name, IoU and boundary IoU in percent) of ids 0..N as text."""
     rows = [[_cell(c) for c in row] for row in class_rows(result, wnids)]
     return format_table(("id", "class", "IoU", "BIoU"), rows, align_left=2)
 
