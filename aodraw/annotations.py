@@ -13,9 +13,8 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from evaluators.detection.conditions import combination_name
-from evaluators.detection.validate import load_ground_truth
+from evaluators.detection.validate import load_ground_truth, read_ground_truth
 from plumbing.errors import BadInputError
-from plumbing.jsonio import read_json
 
 SMALL_RULES = ("ignore", "drop")
 # COCO's size ranges on box area, both in the original and in any scaled frame.
@@ -26,8 +25,7 @@ def downsample_annotations(src, scale: int = 3, min_size: float = 32, small: str
     """The COCO annotation file (path or dict) for images downsampled by ``scale``; see the module rule."""
     if small not in SMALL_RULES or scale < 1 or min_size < 0:
         raise BadInputError(f"annotations downsample: bad rule scale={scale} min_size={min_size} small={small!r}")
-    load_ground_truth(src)  # validates ids, boxes and categories with messages naming the culprit
-    gt, _ = read_json(src, "ground truth")
+    gt, _ = read_ground_truth(src)  # validated: ids, boxes and categories, with messages naming the culprit
     images = [{**im, "width": im["width"] // scale, "height": im["height"] // scale} for im in gt["images"]]
     annotations = []
     for ann in gt.get("annotations", []):

@@ -15,11 +15,10 @@ from tqdm import tqdm
 
 from aodraw.categories import LIGHT_TAGS, WEATHER_TAGS
 from data_manifests.manifest import load
-from evaluators.detection.validate import load_ground_truth
+from evaluators.detection.validate import read_ground_truth
 from plumbing.errors import BadInputError
 from plumbing.files import output_complete
 from plumbing.hashing import file_digest
-from plumbing.jsonio import read_json
 
 # annotation file suffix -> (folder, extensions) its images are in
 _IMAGES_OF = {"_annotations.json": (("images", (".ARW", ".JPG")),),
@@ -54,10 +53,9 @@ def _shown(items: list[str]) -> str:
 def check_annotations(path: Path, root: Path) -> list[str]:
     """Problems of one annotation file: validity, tags, boxes inside images, image files present."""
     try:
-        load_ground_truth(path)  # unique ids, known categories, well-formed boxes
+        gt, _ = read_ground_truth(path)  # unique ids, known categories, well-formed boxes
     except BadInputError as exc:
         return [str(exc)]
-    gt, _ = read_json(path, "ground truth")
     images = {im["id"]: im for im in gt["images"]}
     problems = []
     bad_tags = sorted({t for im in gt["images"] for t in im.get("tag") or [] if t not in _TAGS})

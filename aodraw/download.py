@@ -11,13 +11,12 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-import orjson
-
 from data_manifests.fetch import fetch, fetch_all
 from data_manifests.manifest import Artifact, load
 from evaluators.detection.validate import load_ground_truth
 from plumbing.errors import BadInputError, ChecksumMismatchError
 from plumbing.files import atomic_write_bytes
+from plumbing.jsonio import parse_json
 
 # command-line name -> folder name
 FOLDERS = {"annotations": "annotations", "images": "images", "downsampled-raw": "images_downsampled_raw",
@@ -65,10 +64,7 @@ def unpack_annotations(archive: Path, root: Path) -> tuple[int, int]:
                                             "overwritten: move it away and rerun")
             present += 1
             continue
-        try:
-            load_ground_truth(orjson.loads(data))
-        except (BadInputError, orjson.JSONDecodeError) as exc:
-            raise BadInputError(f"{archive}: {name}: {exc}") from None
+        load_ground_truth(parse_json(data, f"{archive}: {name}"), f"{archive}: {name}")  # refuses a broken file
         atomic_write_bytes(dest, data)
         written += 1
     return written, present

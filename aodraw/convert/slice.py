@@ -17,11 +17,10 @@ import numpy as np
 
 from aodraw.io import JPG_EXT, read_jpg, read_pair, save_jpg
 from aodraw.raw import border_crop, displayed_planes
-from evaluators.detection.validate import load_ground_truth
+from evaluators.detection.validate import read_ground_truth
 from plumbing.errors import BadInputError
 from plumbing.files import needs_writing, save_npy, write_json
 from plumbing.jobs import Summary, run_jobs
-from plumbing.jsonio import read_json
 
 SRGB_PADDING = (104, 116, 124)  # BGR order, as OpenCV holds the JPG
 RAW_PADDING = 0  # upstream crashes here (3 padding values for 4 planes); only windows past the image edge need it
@@ -172,8 +171,7 @@ def convert_slice(root: str | os.PathLike, ann: str | os.PathLike, target: str |
                   iof_thr: float = 0.4, img_rate_thr: float = 0.6, workers: int | None = None,
                   shard: tuple[int, int] | None = None, cfa_aware: bool = False) -> Summary:
     """Write the slices of every annotated image of ``ann`` and the slice annotation file ``save_ann``."""
-    load_ground_truth(ann)  # validates ids, boxes and categories with messages naming the culprit
-    gt, _ = read_json(ann, "ground truth")
+    gt, _ = read_ground_truth(ann)  # validated: ids, boxes and categories, with messages naming the culprit
     try:
         ext = ".npy" if kind == "raw" else JPG_EXT
         sliced, windows = slice_annotations(gt, size, gap, iof_thr, img_rate_thr, ext)

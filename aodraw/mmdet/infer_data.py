@@ -15,9 +15,8 @@ from mmengine.dataset import Compose
 from aodraw.convert.slice import RAW_PADDING, SRGB_PADDING, cut_window, sliding_windows
 from aodraw.mmdet.metric import AODRawMetric
 from aodraw.mmdet.transforms import LoadAODRawImageFromFile
-from evaluators.detection.validate import load_ground_truth
+from evaluators.detection.validate import read_ground_truth
 from plumbing.errors import BadInputError
-from plumbing.jsonio import read_json
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 ANNOTATION_STEPS = ("LoadAnnotations", "mmdet.LoadAnnotations")
@@ -66,8 +65,7 @@ def config_ann_file(cfg) -> str | None:
 
 def images_from_ann(ann: str, root: str, loader) -> list[Image]:
     """The images of a COCO annotation file resolved under ``root`` (each checked to exist)."""
-    obj, _ = read_json(ann, "annotation")
-    load_ground_truth(obj)  # validates ids and categories with messages naming the entry
+    obj, _ = read_ground_truth(ann)  # validated: ids and categories, with messages naming the entry
     images = []
     for i, entry in enumerate(obj["images"]):
         name = entry.get("file_name")

@@ -21,7 +21,7 @@ import numpy as np
 
 from evaluators.detection.ids import codes, id_array, is_id, is_str
 from plumbing.errors import BadInputError, warn
-from plumbing.jsonio import parse_json, read_bytes
+from plumbing.jsonio import parse_json, read_bytes, read_json
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,17 @@ class Detections:
                              for f in ("image_ids", "cat_ids", "boxes", "scores")))
 
 
-def load_ground_truth(src: Any) -> GroundTruth:
-    """Load and validate a COCO detection ground truth (path or dict)."""
+def read_ground_truth(src: Any) -> tuple[dict, GroundTruth]:
+    """Read a ground-truth file (or take a loaded dict) once: ``(the parsed dict, its validated GroundTruth)``, for
+    tools that need the file's own fields (converters, checkers) besides the validated arrays. Messages name the
+    file. Raises as ``load_ground_truth``."""
+    obj, source = read_json(src, "ground truth")
+    return obj, load_ground_truth(obj, source)
+
+
+def load_ground_truth(src: Any, source: str | None = None) -> GroundTruth:
+    """Load and validate a COCO detection ground truth (path or dict); ``source`` names a dict in messages
+    (default ``<ground truth>``)."""
     if isinstance(src, GroundTruth):
         return src
     if isinstance(src, (str, os.PathLike)):
@@ -77,7 +86,7 @@ def load_ground_truth(src: Any) -> GroundTruth:
             return fast
         obj, source = parse_json(data, src), str(src)
     else:
-        obj, source = src, "<ground truth>"
+        obj, source = src, source or "<ground truth>"
     if not isinstance(obj, dict):
         raise BadInputError(f"{source}: ground truth must be a JSON object with images/annotations/categories, "
                             f"got {type(obj).__name__}")
