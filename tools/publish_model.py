@@ -9,6 +9,7 @@ protection: only use it on files you trust. It drops optimizer, schedulers and m
 import argparse
 
 from aodraw.mmdet.checkpoints import publish_checkpoint
+from plumbing.cli import run_script
 
 
 def main():
@@ -21,4 +22,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)
