@@ -15,3 +15,13 @@ def test_demo_runs_raw_stages(tmp_path):
     merged = orjson.loads((raw / "merged_dt.json").read_bytes())
     assert merged and {d["image_id"] for d in merged} <= {0, 1, 2, 3}
     assert (tmp_path / "results.json").exists() and "per condition" in result.output
+
+
+def test_run_demo_is_a_library_call(tmp_path):
+    from aodraw.demo import run_demo
+
+    lines, result = run_demo(tmp_path, images=30, seed=0)
+    assert lines[0].startswith("synthetic RAW set: 4 DNG .ARW + JPG pairs")
+    assert lines[-1].startswith("synthetic AODRaw-style test set: 30 images")
+    assert result.conditions["all"]["num_images"] == 30 and result.preset == "aodraw"
+    assert (tmp_path / "gt.json").exists() and not (tmp_path / "results.json").exists()  # the caller writes results

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from PIL import Image
 from shared_reference import REFERENCE
 
-from imagenet_s import archives, lists, prepare
+from imagenet_s import archives, dataset, lists, prepare
 from imagenet_s.cli import main
-from plumbing.errors import BadInputError
+from plumbing.errors import BadInputError, ToolkitRuntimeError
 
 LISTS = REFERENCE / "imagenet_s"
 FILES = prepare.list_files(LISTS, "50")
@@ -250,3 +250,33 @@ def test_archive_with_unsafe_or_no_segmentation_members_is_refused(tmp_path):
     with pytest.raises(BadInputError, match="no validation-segmentation/ or train-semi-segmentation/ inside"):
         archives.unpack_segmentation(tmp_path / "empty.zip", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_corrupt_annotation_archive_fails_prepare_and_unpacks_nothing(imagenet, tmp_path):
+    """A mirror holding an archive whose md5 is not the published one: the layout is built, the archive is refused
+    (exit code 1, the reason named), kept aside, and no segmentation folder appears."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    _mask_archive(mirror / "ImageNetS50-a0fe9d82231f9bc4787ee76e304dfa51.zip")  # right name, other bytes
+    result = _run("prepare", "--imagenet-dir", imagenet, "--save-dir", tmp_path / "out", "--mode", "50", "--lists",
+                  LISTS, "--annotations", mirror, "--cache-dir", tmp_path / "cache")
+    assert result.exit_code == 1, result.output
+    assert "its md5 is" in result.output and "expected a0fe9d82231f9bc4787ee76e304dfa51" in result.output
+    out = tmp_path / "out" / "ImageNetS50"
+    assert (out / "validation").is_dir()
+    assert not (out / "validation-segmentation").exists() and not (out / "train-semi-segmentation").exists()
+
+
+def test_prepare_and_verify_are_library_calls(imagenet, tmp_path):
+    """The workflows behind the commands, called directly (the command line only prints their lines)."""
+    (tmp_path / "none").mkdir()
+    lines = list(dataset.prepare_dataset(imagenet, tmp_path / "out", "50", lists_mirror=str(LISTS),
+                                         archive_mirror=str(tmp_path / "none"), cache_dir=tmp_path / "cache"))
+    assert lines[0].endswith("2984 entries written, 0 already in place")
+    assert lines[1].startswith("  segmentation folders not built")
+    report = list(dataset.verify_dataset(tmp_path / "out", "50", str(LISTS), tmp_path / "cache"))
+    assert report[0].endswith("(ImageNet-S-50)") and report[-1] == "complete"
+    shutil.rmtree(tmp_path / "out" / "ImageNetS50" / "validation" / sorted(os.listdir(
+        tmp_path / "out" / "ImageNetS50" / "validation"))[0])
+    with pytest.raises(ToolkitRuntimeError, match="incomplete splits"):
+        list(dataset.verify_dataset(tmp_path / "out", "50", str(LISTS), tmp_path / "cache"))

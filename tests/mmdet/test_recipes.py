@@ -154,3 +154,24 @@ def test_raw_pretraining_recipes_load_an_exported_backbone(tmp_path, name):
     model.init_weights()
     loaded = model.backbone.state_dict()
     assert all(torch.equal(loaded[k], v) for k, v in exported.items())
+
+
+def test_check_recipes_reports_each_recipe_and_never_raises(tmp_path):
+    """``aodraw recipes check`` is a library call: one entry per recipe, a broken config on its own line."""
+    require_train_extra()
+    from aodraw.mmdet.launch import check_recipes
+    from aodraw.recipes import Recipe
+
+    broken = tmp_path / "broken.py"
+    broken.write_text("model = dict(type='NoSuchDetector')\n")
+
+    class Broken(Recipe):
+        @property
+        def config(self):
+            return broken
+
+    good = find_recipe("retinanet_r18_fpn_1x_aodraw-srgb")
+    report = list(check_recipes((good, Broken("broken", "RetinaNet", "ResNet-18", "srgb", "downsample", None))))
+    assert [e["name"] for e in report] == [good.name, "broken"]
+    assert report[0]["ok"] and 10e6 < report[0]["params"] < 60e6 and report[0]["error"] is None
+    assert not report[1]["ok"] and "NoSuchDetector" in report[1]["error"] and report[1]["params"] is None
