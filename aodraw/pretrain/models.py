@@ -2,11 +2,9 @@
 the detector backbone's) with a linear classification head, and loading of sRGB-pretrained classifier weights.
 
 Backbones are built from the registries: ``dict(type='ResNet', ...)`` and ``dict(type='SwinTransformer', ...)`` from
-MMDetection, ``dict(type='mmpretrain.ConvNeXt', ...)`` from MMPretrain (where ``mmpretrain.models`` cannot be
-imported, e.g. without torchvision, the plug-in's ``AODRawConvNeXt``, which has the same keys). Logits: global
-average pooling of the last output, then ``head.fc``; for ConvNeXt, as in MMPretrain's classifier, the last stage
-is pooled before its norm (the detection-form backbone applies ``norm3`` per pixel; the classifier form normalises
-the pooled vector).
+MMDetection, ``dict(type='mmpretrain.ConvNeXt', ...)`` from MMPretrain. Logits: global average pooling of the last
+output, then ``head.fc``; for ConvNeXt, as in MMPretrain's classifier, the last stage is pooled before its norm (the
+detection-form backbone applies ``norm3`` per pixel; the classifier form normalises the pooled vector).
 """
 from __future__ import annotations
 
@@ -17,33 +15,16 @@ import re
 import torch
 from torch import nn
 
-from plumbing.errors import BadInputError, ToolkitError
+from plumbing.errors import BadInputError
 
 
 def build_backbone(cfg: dict) -> nn.Module:
-    """A backbone from the MMDetection registry (``mmpretrain.``-prefixed types from MMPretrain's), without its
-    ``init_cfg`` (weights are loaded explicitly)."""
+    """A backbone from MMDetection's model registry, without its ``init_cfg`` (weights are loaded explicitly).
+    ``mmpretrain.``-prefixed types (``mmpretrain.ConvNeXt``) come from MMPretrain's registry, which MMEngine imports
+    on first use."""
     from mmdet.registry import MODELS
 
-    return MODELS.build({k: v for k, v in resolve_backbone(cfg).items() if k not in ("init_cfg", "pretrained")})
-
-
-def resolve_backbone(cfg: dict) -> dict:
-    """The backbone dict with its modules registered; ``mmpretrain.ConvNeXt`` becomes ``AODRawConvNeXt`` where
-    MMPretrain cannot be imported."""
-    import mmdet.models  # noqa: F401  (registers MMDetection's modules)
-
-    cfg = dict(cfg)
-    if cfg.get("type") == "mmpretrain.ConvNeXt":
-        try:
-            import mmpretrain.models  # noqa: F401
-        except ImportError as exc:  # mmpretrain.models needs torchvision; the plug-in's ConvNeXt has the same keys
-            try:
-                import aodraw.mmdet.convnext  # noqa: F401
-            except ImportError:
-                raise ToolkitError(f"mmpretrain.ConvNeXt cannot be built: {exc}") from None
-            cfg["type"] = "AODRawConvNeXt"
-    return cfg
+    return MODELS.build({k: v for k, v in cfg.items() if k not in ("init_cfg", "pretrained")})
 
 
 class LinearHead(nn.Module):

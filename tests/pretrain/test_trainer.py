@@ -22,7 +22,7 @@ from aodraw.mmdet.backbone_scheme import SCHEME  # noqa: E402
 from aodraw.pretrain.camera import Camera  # noqa: E402
 from aodraw.pretrain.data import DistillationDataset  # noqa: E402
 from aodraw.pretrain.losses import distillation_loss  # noqa: E402
-from aodraw.pretrain.models import Classifier, build_backbone, load_classifier, resolve_backbone  # noqa: E402
+from aodraw.pretrain.models import Classifier, build_backbone, load_classifier  # noqa: E402
 from aodraw.pretrain.train import build_models, load_config  # noqa: E402
 from aodraw.synthetic_raw import scene  # noqa: E402
 
@@ -199,7 +199,7 @@ def test_export_loads_into_convnext_and_swin_init_cfg(tmp_path, arch):
     from mmdet.registry import MODELS
 
     init_cfg = ConfigDict(type="Pretrained", checkpoint=checkpoint)  # what a config file gives
-    backbone = MODELS.build(dict(resolve_backbone(BACKBONES[arch]), init_cfg=init_cfg))
+    backbone = MODELS.build(dict(BACKBONES[arch], init_cfg=init_cfg))
     backbone.init_weights()
     for key, value in state.items():
         assert torch.equal(backbone.state_dict()[key], value), key
