@@ -86,6 +86,25 @@ def test_dataset_gives_the_same_crop_to_teacher_and_student(folder):
     assert not torch.equal(dataset[5][0], srgb)
 
 
+def test_dataset_skips_hidden_entries_and_names_an_unreadable_image(tmp_path):
+    from plumbing.errors import BadInputError
+
+    for name in ("a", "b", ".ipynb_checkpoints"):
+        (tmp_path / name).mkdir()
+        cv2.imwrite(str(tmp_path / name / "0.PNG"), np.full((6, 8, 3), 200, np.uint8))
+    (tmp_path / "a" / "._0.png").write_bytes(b"resource fork")
+    (tmp_path / "b" / "1.jpg").write_bytes(b"nothing")
+    dataset = DistillationDataset(tmp_path, Camera(), size=4)
+    assert dataset.classes == ["a", "b"] and len(dataset) == 3 and dataset[1][2] == 1
+    with pytest.raises(BadInputError, match=r"b/1\.jpg: not a readable JPG/PNG image"):
+        dataset[2]
+    (tmp_path / "empty" / "c").mkdir(parents=True)
+    with pytest.raises(BadInputError, match="no class subfolders with JPG/PNG images"):
+        DistillationDataset(tmp_path / "empty", Camera())
+    with pytest.raises(BadInputError, match="is not a folder"):
+        DistillationDataset(tmp_path / "missing", Camera())
+
+
 @pytest.mark.parametrize("layout", ["mmpretrain", "torchvision"])
 def test_teacher_weights_load_from_several_layouts(tmp_path, layout):
     path, reference = teacher_file(tmp_path, BACKBONES["resnet"], layout)
