@@ -1,12 +1,12 @@
 """The train stack used for real: MMPretrain's ConvNeXt behind the ConvNeXt recipes (parameter names, MMPretrain
-checkpoints, MMDetection's layer-wise lr decay)."""
+checkpoints, MMDetection's layer-wise lr decay) and an MMSegmentation model on the CPU."""
 import pytest
 from train_extra import require_train_extra
 
 require_train_extra(module_level=True)
 
 import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
+from mmengine.config import Config, ConfigDict  # noqa: E402
 
 from aodraw.recipes import find_recipe  # noqa: E402
 
@@ -84,3 +84,34 @@ def test_layer_wise_lr_decay_recognises_the_recipe_backbone():
     assert lr["backbone.stages.2.8.pointwise_conv1.weight"] == pytest.approx(base * decay ** 2)  # stage 3 block 9
     assert lr["neck.lateral_convs.0.conv.weight"] == pytest.approx(base)
 
+
+def test_an_mmsegmentation_fcn_trains_and_predicts_on_the_cpu():
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+
+    torch.manual_seed(0)
+    model = build(dict(
+        type="EncoderDecoder",
+        data_preprocessor=dict(type="SegDataPreProcessor", mean=[123.675, 116.28, 103.53],
+                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True, size_divisor=32),
+        backbone=dict(type="ResNetV1c", depth=18, stem_channels=8, base_channels=8, out_indices=(2, 3),
+                      norm_cfg=dict(type="BN", requires_grad=True)),
+        decode_head=dict(type="FCNHead", in_channels=64, in_index=1, channels=16, num_convs=1, num_classes=3,
+                         dropout_ratio=0.0, loss_decode=dict(type="CrossEntropyLoss", avg_non_ignore=True)),
+        test_cfg=ConfigDict(mode="whole")), scope="mmseg")  # mmseg reads test_cfg.mode: a config's ConfigDict
+    images = [torch.randint(0, 256, (3, 60, 70), dtype=torch.uint8) for _ in range(2)]
+    samples = []
+    for image in images:
+        sample = SegDataSample(metainfo=dict(ori_shape=(60, 70), img_shape=(60, 70)))
+        sample.gt_sem_seg = PixelData(data=(image[:1] > 127).long() + (image[1:2] > 200).long())
+        samples.append(sample)
+    batch = model.data_preprocessor(dict(inputs=images, data_samples=samples), training=True)
+    assert batch["inputs"].shape == (2, 3, 64, 96)
+    losses = model(**batch, mode="loss")
+    losses["decode.loss_ce"].backward()
+    assert torch.isfinite(losses["decode.loss_ce"]) and model.decode_head.conv_seg.weight.grad.abs().sum() > 0
+    model.eval()
+    with torch.no_grad():
+        predicted = model.test_step(dict(inputs=images, data_samples=samples))
+    assert [tuple(p.pred_sem_seg.data.shape) for p in predicted] == [(1, 60, 70)] * 2
+    assert int(predicted[0].pred_sem_seg.data.max()) < 3
