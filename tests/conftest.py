@@ -1,4 +1,5 @@
-"""Suite-wide: the ``train`` marker for tests that need the train extra (torch, mmcv with ops, mmdet, mmpretrain).
+"""Suite-wide: the ``train`` marker for tests that need the train extra (torch, torchvision, mmcv with ops, mmdet,
+mmpretrain, mmsegmentation).
 
 ``make test-core`` deselects them (``-m "not train"``). Without the extra the MMDetection folder cannot even be
 imported (its helpers import mmdet), so outside CI it is left out of collection; under ``CI=true`` it never is, and a
@@ -10,7 +11,7 @@ import pytest
 from train_extra import CI
 
 HERE = Path(__file__).parent
-TRAIN_FOLDERS = (HERE / "mmdet",)
+TRAIN_FOLDERS = (HERE / "mmdet", HERE / "stack")
 TRAIN_MODULES = (HERE / "pretrain" / "test_trainer.py", HERE / "pretrain" / "test_unprocess.py")
 
 collect_ignore_glob = [] if CI or importlib.util.find_spec("mmcv") else ["mmdet/*"]

@@ -2,11 +2,9 @@
 the detector backbone's) with a linear classification head, and loading of sRGB-pretrained classifier weights.
 
 Backbones are built from the registries: ``dict(type='ResNet', ...)`` and ``dict(type='SwinTransformer', ...)`` from
-MMDetection, ``dict(type='mmpretrain.ConvNeXt', ...)`` from MMPretrain (where ``mmpretrain.models`` cannot be
-imported, e.g. without torchvision, the plug-in's ``AODRawConvNeXt``, which has the same keys). Logits: global
-average pooling of the last output, then ``head.fc``; for ConvNeXt, as in MMPretrain's classifier, the last stage
-is pooled before its norm (the detection-form backbone applies ``norm3`` per pixel; the classifier form normalises
-the pooled vector).
+MMDetection, ``dict(type='mmpretrain.ConvNeXt', ...)`` from MMPretrain. Logits: global average pooling of the last
+output, then ``head.fc``; for ConvNeXt, as in MMPretrain's classifier, the last stage is pooled before its norm (the
+detection-form backbone applies ``norm3`` per pixel; the classifier form normalises the pooled vector).
 """
 from __future__ import annotations
 
@@ -17,39 +15,24 @@ import re
 import torch
 from torch import nn
 
-from plumbing.errors import BadInputError, ToolkitError
+from plumbing.errors import BadInputError
 
 
 def build_backbone(cfg: dict) -> nn.Module:
-    """A backbone from the MMDetection registry (``mmpretrain.``-prefixed types from MMPretrain's), without its
-    ``init_cfg`` (weights are loaded explicitly)."""
+    """A backbone from MMDetection's model registry, without its ``init_cfg`` (weights are loaded explicitly).
+    ``mmpretrain.``-prefixed types (``mmpretrain.ConvNeXt``) come from MMPretrain's registry, which MMEngine imports
+    on first use."""
     from mmdet.registry import MODELS
 
-    return MODELS.build({k: v for k, v in resolve_backbone(cfg).items() if k not in ("init_cfg", "pretrained")})
-
-
-def resolve_backbone(cfg: dict) -> dict:
-    """The backbone dict with its modules registered (MMDetection's, and MMPretrain's for ``mmpretrain.*`` types).
-    Raises ToolkitError when MMPretrain cannot be imported for an ``mmpretrain.*`` backbone."""
-    import mmdet.models  # noqa: F401  (registers MMDetection's modules)
-
-    cfg = dict(cfg)
-    if str(cfg.get("type", "")).startswith("mmpretrain."):
-        try:
-            import mmpretrain.models  # noqa: F401
-        except ImportError as exc:
-            raise ToolkitError(f"{cfg['type']} cannot be built: {exc}") from None
-    return cfg
+    return MODELS.build({k: v for k, v in cfg.items() if k not in ("init_cfg", "pretrained")})
 
 
 class LinearHead(nn.Module):
-    """The classification head: one ``nn.Linear`` (``fc``) from pooled features to class logits."""
     def __init__(self, in_channels: int, num_classes: int):
         super().__init__()
         self.fc = nn.Linear(in_channels, num_classes)
 
     def forward(self, pooled: torch.Tensor) -> torch.Tensor:
-        """Logits (B, num_classes) of pooled features (B, in_channels)."""
         return self.fc(pooled)
 
 
@@ -73,8 +56,6 @@ class Classifier(nn.Module):
         self._last_stage = output
 
     def forward(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-        """(backbone outputs, each (B, C_i, H_i, W_i), logits (B, num_classes)) of a float (B, 3, H, W) batch; the
-        logits are ``head`` of the globally average-pooled last output (ConvNeXt: pooled before its norm)."""
         features = list(self.backbone(x))
         if self.pool_then_norm:
             last = len(self.backbone.stages) - 1

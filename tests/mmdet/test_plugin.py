@@ -1,4 +1,4 @@
-"""The MMDetection plug-in pieces on the tiny dataset: dataset, RAW loader, metric, ConvNeXt, checkpoints."""
+"""The MMDetection plug-in pieces on the tiny dataset: dataset, RAW loader, metric, checkpoints."""
 import json
 
 import numpy as np
@@ -135,25 +135,6 @@ def test_metric_format_only_writes_a_submission(tiny_data, tmp_path):
     assert {r["category_id"] for r in results} <= {0, 1, 2}
     with pytest.raises(ValueError, match="outfile_prefix"):
         METRICS.build(dict(type="AODRawMetric", ann_file=str(tiny_data["ann"]), format_only=True))
-
-
-def test_convnext_has_mmpretrain_parameter_names_and_strides():
-    import torch
-    from mmdet.registry import MODELS
-
-    net = MODELS.build(dict(type="AODRawConvNeXt", arch="tiny", out_indices=[0, 1, 2, 3], init_cfg=None))
-    shapes = {k: tuple(v.shape) for k, v in net.state_dict().items()}
-    assert shapes["downsample_layers.0.0.weight"] == (96, 3, 4, 4)
-    assert shapes["downsample_layers.1.0.weight"] == (96,) and shapes["downsample_layers.1.1.weight"] == (192, 96, 2, 2)
-    assert shapes["stages.2.8.depthwise_conv.weight"] == (384, 1, 7, 7)
-    assert shapes["stages.2.8.pointwise_conv1.weight"] == (1536, 384)
-    assert shapes["stages.3.2.gamma"] == (768,) and shapes["norm3.weight"] == (768,)
-    assert "stages.2.9.norm.weight" not in shapes and len(shapes) == 16 + 18 * 9 + 8  # tiny: 3+3+9+3 blocks
-    feats = net.eval()(torch.zeros(1, 3, 64, 96))
-    assert [tuple(f.shape) for f in feats] == [(1, 96, 16, 24), (1, 192, 8, 12), (1, 384, 4, 6), (1, 768, 2, 3)]
-    frozen = MODELS.build(dict(type="AODRawConvNeXt", frozen_stages=1, init_cfg=None))
-    assert not any(p.requires_grad for p in frozen.stages[0].parameters())
-    assert all(p.requires_grad for p in frozen.stages[1].parameters())
 
 
 def test_runner_state_round_trips_under_weights_only(tmp_path):

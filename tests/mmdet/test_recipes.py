@@ -101,7 +101,7 @@ def test_recipe_settings_follow_the_spec():
     assert raw.test_dataloader.dataset.pipeline[0].type == "LoadAODRawImageFromFile"
     assert raw.optim_wrapper.type == "AmpOptimWrapper" and raw.optim_wrapper.optimizer.lr == 0.0002
     assert raw.optim_wrapper.paramwise_cfg.decay_rate == 0.75
-    assert raw.model.backbone.type == "AODRawConvNeXt"
+    assert raw.model.backbone.type == "mmpretrain.ConvNeXt" and "mmpretrain.models" in raw.custom_imports.imports
     swin = _cfg("gfl_swin-t_fpn_1x_aodraw-srgb")
     assert swin.optim_wrapper.optimizer.lr == 0.0001 and swin.optim_wrapper.optimizer.weight_decay == 0.05
 

@@ -22,7 +22,7 @@ from aodraw.mmdet.backbone_scheme import SCHEME  # noqa: E402
 from aodraw.pretrain.camera import Camera  # noqa: E402
 from aodraw.pretrain.data import DistillationDataset  # noqa: E402
 from aodraw.pretrain.losses import distillation_loss  # noqa: E402
-from aodraw.pretrain.models import Classifier, build_backbone, load_classifier, resolve_backbone  # noqa: E402
+from aodraw.pretrain.models import Classifier, build_backbone, load_classifier  # noqa: E402
 from aodraw.pretrain.train import build_models, load_config  # noqa: E402
 from aodraw.synthetic_raw import scene  # noqa: E402
 
@@ -84,6 +84,25 @@ def test_dataset_gives_the_same_crop_to_teacher_and_student(folder):
         assert np.corrcoef(srgb[c].ravel(), raw[c].ravel())[0, 1] > 0.5
     dataset.epoch = 1
     assert not torch.equal(dataset[5][0], srgb)
+
+
+def test_dataset_skips_hidden_entries_and_names_an_unreadable_image(tmp_path):
+    from plumbing.errors import BadInputError
+
+    for name in ("a", "b", ".ipynb_checkpoints"):
+        (tmp_path / name).mkdir()
+        cv2.imwrite(str(tmp_path / name / "0.PNG"), np.full((6, 8, 3), 200, np.uint8))
+    (tmp_path / "a" / "._0.png").write_bytes(b"resource fork")
+    (tmp_path / "b" / "1.jpg").write_bytes(b"nothing")
+    dataset = DistillationDataset(tmp_path, Camera(), size=4)
+    assert dataset.classes == ["a", "b"] and len(dataset) == 3 and dataset[1][2] == 1
+    with pytest.raises(BadInputError, match=r"b/1\.jpg: not a readable JPG/PNG image"):
+        dataset[2]
+    (tmp_path / "empty" / "c").mkdir(parents=True)
+    with pytest.raises(BadInputError, match="no class subfolders with JPG/PNG images"):
+        DistillationDataset(tmp_path / "empty", Camera())
+    with pytest.raises(BadInputError, match="is not a folder"):
+        DistillationDataset(tmp_path / "missing", Camera())
 
 
 @pytest.mark.parametrize("layout", ["mmpretrain", "torchvision"])
@@ -199,7 +218,7 @@ def test_export_loads_into_convnext_and_swin_init_cfg(tmp_path, arch):
     from mmdet.registry import MODELS
 
     init_cfg = ConfigDict(type="Pretrained", checkpoint=checkpoint)  # what a config file gives
-    backbone = MODELS.build(dict(resolve_backbone(BACKBONES[arch]), init_cfg=init_cfg))
+    backbone = MODELS.build(dict(BACKBONES[arch], init_cfg=init_cfg))
     backbone.init_weights()
     for key, value in state.items():
         assert torch.equal(backbone.state_dict()[key], value), key

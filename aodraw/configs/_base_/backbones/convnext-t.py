@@ -1,8 +1,8 @@
-# ConvNeXt-T (AODRawConvNeXt: MMPretrain's ConvNeXt and parameter names, ImageNet-1k weights from MMPretrain) in place
-# of a recipe's ResNet-50, with its AdamW settings (lr 2e-4, layer-wise lr decay 0.75).
+# ConvNeXt-T (MMPretrain's ConvNeXt and its ImageNet-1k weights) in place of a recipe's ResNet-50, with its AdamW
+# settings (lr 2e-4, layer-wise lr decay 0.75). A recipe using it imports 'mmpretrain.models' (custom_imports).
 convnext_t_backbone = dict(
     _delete_=True,
-    type='AODRawConvNeXt',
+    type='mmpretrain.ConvNeXt',
     arch='tiny',
     out_indices=[0, 1, 2, 3],
     drop_path_rate=0.4,
