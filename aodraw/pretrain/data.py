@@ -49,6 +49,7 @@ class ClassFolders(ImageFolder):
     which would otherwise shift every label after them."""
 
     def find_classes(self, directory: str | os.PathLike) -> tuple[list[str], dict[str, int]]:
+        """(sorted visible class folder names, name -> class index) of ``directory``."""
         classes = sorted(e.name for e in os.scandir(directory) if e.is_dir() and not e.name.startswith("."))
         return classes, {name: i for i, name in enumerate(classes)}
 

@@ -28,11 +28,14 @@ def build_backbone(cfg: dict) -> nn.Module:
 
 
 class LinearHead(nn.Module):
+    """The classification head: one ``nn.Linear`` (``fc``) from pooled features to class logits."""
+
     def __init__(self, in_channels: int, num_classes: int):
         super().__init__()
         self.fc = nn.Linear(in_channels, num_classes)
 
     def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Logits (B, num_classes) of pooled features (B, in_channels)."""
         return self.fc(pooled)
 
 
@@ -56,6 +59,8 @@ class Classifier(nn.Module):
         self._last_stage = output
 
     def forward(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """(backbone outputs, each (B, C_i, H_i, W_i); logits (B, num_classes)) of a float (B, 3, H, W) batch.
+        ConvNeXt pools its last stage before its final norm, as MMPretrain's classifier does."""
         features = list(self.backbone(x))
         if self.pool_then_norm:
             last = len(self.backbone.stages) - 1
