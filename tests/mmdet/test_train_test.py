@@ -93,3 +93,20 @@ def test_srgb_and_slice_recipes_train_and_evaluate(tiny_data, tmp_path, recipe, 
     metrics = runner.val_loop.run()
     assert "aodraw/AP" in metrics and -1 <= metrics["aodraw/AP"] <= 1
     assert runner.cfg.val_evaluator.preset == ("aodraw-slice" if slices else "aodraw")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["tools/train.py", "no-such-recipe"], "no-such-recipe: no such config file or shipped recipe"),
+    (["tools/test.py", "no-such-recipe", "x.pth"], "no-such-recipe: no such config file or shipped recipe"),
+])
+def test_tools_refuse_an_unknown_config_in_one_line(args, words):
+    run = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert lines[-1] == f"error: {words} (see `aodraw recipes list`)" and len(lines) == 1, run.stderr
+
+
+def test_tools_test_usage_error_exits_2():
+    run = subprocess.run([sys.executable, "tools/test.py", "cfg", "x.pth", "--format-only"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and "--format-only needs --json-prefix" in run.stderr
