@@ -50,9 +50,7 @@ test-core: $(DEV)
 	$(PY) -m pytest -q -m "not train"
 
 bench: $(FULL)
-	$(PY) tools/benchmarks/bench_detection.py
-	$(PY) tools/benchmarks/bench_luss.py
-	$(PY) tools/benchmarks/bench_raw.py
+	$(PY) tools/benchmarks/run_all.py
 
 lint: $(DEV)
 	$(VENV)/bin/ruff check .
