@@ -61,7 +61,7 @@ def read_raw(path: str | os.PathLike) -> RawImage:
         try:
             with _stderr_into(said), rawpy.imread(os.fspath(path)) as raw:
                 pattern = bayer_pattern(raw, path.name)
-                colours = raw.raw_colors_visible[:2, :2].ravel()
+                colours = _first_block(raw).ravel()
                 black = tuple(int(raw.black_level_per_channel[c]) for c in colours)
                 mosaic = np.array(raw.raw_image_visible, dtype=np.uint16)
                 return RawImage(mosaic, black, int(raw.white_level), pattern)
@@ -90,10 +90,19 @@ def bayer_pattern(raw, name: str) -> str:
         raise not_bayer("X-Trans 6x6 CFA")
     if repeat.shape != (2, 2):
         raise not_bayer(f"{repeat.shape[0]}x{repeat.shape[1]} CFA")
-    pattern = "".join(desc[c] for c in raw.raw_colors_visible[:2, :2].ravel())
+    pattern = "".join(desc[c] for c in _first_block(raw).ravel())
     if pattern not in _CV2_BAYER:
         raise not_bayer(f"2x2 CFA {pattern}")
     return pattern
+
+
+def _first_block(raw) -> np.ndarray:
+    """The colour indices of the top-left 2x2 block of the visible mosaic: ``raw.raw_colors_visible[:2, :2]``
+    without rawpy building that colour array for the whole frame (its pattern tiled from the frame's origin)."""
+    repeat, sizes = raw.raw_pattern, raw.sizes
+    rows = (sizes.top_margin + np.arange(2)) % repeat.shape[0]
+    cols = (sizes.left_margin + np.arange(2)) % repeat.shape[1]
+    return repeat[np.ix_(rows, cols)]
 
 
 @contextmanager
@@ -207,9 +216,31 @@ def plane_colours(pattern: str, orientation: int = 1) -> str:
 def displayed_planes(mosaic: np.ndarray, pattern: str, orientation: int, cfa_aware: bool = False) -> np.ndarray:
     """The packed planes (H/2 x W/2 x 4) in the displayed frame. Default: the official slices' packing of the
     turned mosaic (colours ``plane_colours``); ``cfa_aware``: packed on the sensor as R, G, B, G, then turned."""
-    if cfa_aware:
-        return orient(pack(mosaic, pattern).transpose(1, 2, 0), orientation)
-    return pack(np.ascontiguousarray(orient(mosaic, orientation))).transpose(1, 2, 0)
+    _check_mosaic(mosaic)
+    turned = orient(mosaic, orientation)
+    sites = plane_sites(pattern, orientation, cfa_aware)
+    return np.stack([turned[dy::2, dx::2] for dy, dx in sites]).transpose(1, 2, 0)
+
+
+def plane_sites(pattern: str, orientation: int, cfa_aware: bool = False) -> tuple[tuple[int, int], ...]:
+    """Where the samples of each plane of ``displayed_planes`` lie in the 2x2 blocks of the turned mosaic
+    ``orient(mosaic, orientation)``, as (row, column) in the block: plane k of block (i, j) is turned pixel
+    (2i + row, 2j + column). A block position (a, b) on the sensor turns into (1 - b, a)."""
+    if not cfa_aware:
+        return PACK_ORDER
+    ry, rx = divmod(pattern.index("R"), 2)
+    sites = tuple((ry ^ dy, rx ^ dx) for dy, dx in PACK_ORDER)
+    return sites if orientation == 1 else tuple((1 - b, a) for a, b in sites)
+
+
+def displayed_mosaic(mosaic: np.ndarray, orientation: int, target_hw: tuple[int, int]) -> np.ndarray:
+    """The mosaic turned into the displayed frame and border-cropped to ``target_hw`` (even) in whole 2x2 blocks:
+    the pixels of ``border_crop(displayed_planes(...), target_hw / 2)``, unpacked (a view where no turn is
+    needed). Raises BadInputError when the planes cannot be cropped so."""
+    _check_mosaic(mosaic)
+    turned = orient(mosaic, orientation)
+    oy, ox = border_offsets((turned.shape[0] // 2, turned.shape[1] // 2), (target_hw[0] // 2, target_hw[1] // 2))
+    return turned[2 * oy:2 * oy + target_hw[0], 2 * ox:2 * ox + target_hw[1]]
 
 
 def _check_mosaic(mosaic: np.ndarray) -> None:

@@ -1,8 +1,9 @@
 """Writing files atomically, with the mode a plain ``open()`` gives, and the rule that makes reruns resumable.
 
-Every file the toolkit writes goes through ``atomic_write_bytes`` (or ``commit_temp`` for a temporary file filled
-by other means): a temporary file in the same folder, fsync, rename. A reader never sees a half-written file, and an
-interrupted run leaves only ``.NAME.*.tmp`` files, which ``needs_writing`` removes before the rerun writes again.
+Every file the toolkit writes goes through ``atomic_write`` / ``atomic_write_bytes`` (or ``commit_temp`` for a
+temporary file filled by other means): a temporary file in the same folder, fsync, rename. A reader never sees a
+half-written file, and an interrupted run leaves only ``.NAME.*.tmp`` files, which ``needs_writing`` removes before
+the rerun writes again.
 
 The temporary file is created with mode ``0o666`` filtered by the process umask, exactly like ``open(path, 'w')``,
 ``np.save`` or ``cv2.imwrite`` (0644 under umask 022): ``tempfile.mkstemp`` would give 0600, and the rename keeps
@@ -14,9 +15,10 @@ import csv
 import io
 import os
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from glob import escape as glob_escape
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import orjson
@@ -47,11 +49,16 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | memoryview) -> Pat
     """Write ``data`` to ``path`` atomically (temporary file beside it, fsync, rename) with the umask's mode.
 
     Returns ``path`` as a ``Path``. Raises OSError on I/O failure; the temporary file is removed then."""
+    return atomic_write(path, lambda f: f.write(data))
+
+
+def atomic_write(path: str | os.PathLike, fill: Callable[[BinaryIO], object]) -> Path:
+    """``atomic_write_bytes`` of what ``fill(f)`` writes into the open binary file ``f`` (no copy in memory)."""
     path = Path(path)
     fd, tmp = open_temp(path)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            fill(f)
         commit_temp(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -89,9 +96,8 @@ def write_csv(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Seq
 
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
     """Write ``array`` in NumPy's ``.npy`` format (as ``np.save``), atomically."""
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array))
-    return atomic_write_bytes(path, buf.getbuffer())
+    array = np.ascontiguousarray(array)
+    return atomic_write(path, lambda f: np.save(f, array))
 
 
 def output_complete(path: str | os.PathLike) -> bool:

@@ -5,13 +5,14 @@
 * ``--shard K/N``: items K-1, K-1+N, ... of the sorted work list, so a SLURM array or any batch scheduler splits a
   run deterministically and the shards' merged results equal one run over everything.
 * Pools come from a fork server, never ``fork``: a process forked after OpenCV or LibRaw's OpenMP ran threads can
-  deadlock.
+  deadlock. Workers x their threads stay within the cores (``plumbing.workers``).
 * Progress: one tqdm bar on stderr, shown only when stderr is a terminal (never in logs or pipes) and when the
   caller did not turn it off.
 """
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from plumbing.errors import BadInputError, ToolkitError, ToolkitRuntimeError
+from plumbing.workers import reuse_freed_memory, start_worker, worker_threads
 
 T = TypeVar("T")
 CONVERTED, SKIPPED, FAILED = "converted", "skipped", "failed"
@@ -100,9 +102,9 @@ def failure_reason(exc: BaseException) -> str:
 _JOB: Callable[[str], bool] | None = None  # the job of a pool worker, set once by its initializer
 
 
-def _set_job(job: Callable[[str], bool]) -> None:
+def _set_job(threads: int, job: bytes) -> None:
     global _JOB
-    _JOB = job
+    _JOB = start_worker(threads, job)
 
 
 def _guarded(name: str, job: Callable[[str], bool] | None = None) -> tuple[str, str, str]:
@@ -119,16 +121,20 @@ def run_jobs(names: Sequence[str], job: Callable[[str], bool], workers: int | No
 
     ``job`` returns True when it wrote its outputs and False when they were already complete (see
     ``plumbing.files.needs_writing``); an exception fails that name only, with ``failure_reason`` as its reason.
-    The job is sent to each worker once, then only names."""
+    The job is sent to each worker once, then only names. Each worker runs its libraries on
+    ``worker_threads(workers, cores)`` threads; one worker runs in this process with all of them. Either way the
+    process keeps freed memory for the next item (``plumbing.workers``)."""
     names = take_shard(sorted(names), shard)
     workers = resolve_workers(workers, len(names))
     summary = Summary()
+    reuse_freed_memory()
     with progress_bar(len(names), desc, "image", progress) as bar:
         if workers == 1:
             for name in names:
                 _record(summary, _guarded(name, job), bar)
         else:
-            with get_context("forkserver").Pool(workers, initializer=_set_job, initargs=(job,)) as pool:
+            setup = (worker_threads(workers, default_workers()), pickle.dumps(job))
+            with get_context("forkserver").Pool(workers, initializer=_set_job, initargs=setup) as pool:
                 for result in pool.imap_unordered(_guarded, names):
                     _record(summary, result, bar)
     return summary

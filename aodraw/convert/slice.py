@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from aodraw.io import JPG_EXT, read_jpg, read_pair, save_jpg
-from aodraw.raw import border_crop, displayed_planes
+from aodraw.raw import displayed_mosaic, plane_sites
 from evaluators.detection.validate import read_ground_truth
 from plumbing.errors import BadInputError
 from plumbing.files import needs_writing, save_npy, write_json
@@ -133,26 +133,37 @@ class SliceJob:
         todo = [w for w in self.windows[stem] if needs_writing(self.target / w[2])]
         if not todo:
             return False
-        image = self._load(stem)
-        half = self.size // (2 if self.kind == "raw" else 1)
+        if self.kind == "srgb":
+            image = read_jpg(self.root / f"{stem}{JPG_EXT}")
+            for x, y, file_name in todo:
+                save_jpg(self.target / file_name, cut_window(image, y, x, self.size, SRGB_PADDING))
+            return True
+        mosaic, sites = self._load_raw(stem)
         for x, y, file_name in todo:
-            out = self.target / file_name
-            if self.kind == "raw":
-                patch = cut_window(image, y // 2, x // 2, half, RAW_PADDING)
-                save_npy(out, patch.transpose(2, 0, 1).astype(np.float32))
-            else:
-                save_jpg(out, cut_window(image, y, x, half, SRGB_PADDING))
+            save_npy(self.target / file_name, cut_planes(mosaic, sites, y, x, self.size))
         return True
 
-    def _load(self, stem: str) -> np.ndarray:
-        """H x W x C: the border-cropped packed RAW planes (H/2 x W/2 x 4) or the BGR JPG."""
-        if self.kind == "srgb":
-            return read_jpg(self.root / f"{stem}{JPG_EXT}")
+    def _load_raw(self, stem: str) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
+        """The oriented, border-cropped mosaic (the pixels of the packed planes) and the planes' ``plane_sites``."""
         raw, (height, width), orientation = read_pair(self.root, stem)
         if height % 2 or width % 2:
             raise BadInputError(f"{stem}{JPG_EXT}: odd size {height}x{width} cannot be sliced in 2x2 blocks")
-        planes = displayed_planes(raw.mosaic, raw.cfa_pattern, orientation, self.cfa_aware)
-        return border_crop(planes, (height // 2, width // 2))
+        mosaic = displayed_mosaic(raw.mosaic, orientation, (height, width))
+        return mosaic, plane_sites(raw.cfa_pattern, orientation, self.cfa_aware)
+
+
+def cut_planes(mosaic: np.ndarray, sites, y: int, x: int, size: int) -> np.ndarray:
+    """The float32 4 x size/2 x size/2 packed planes of the ``size`` px window at even (y, x) of a mosaic, plane k
+    from block position ``sites[k]``, ``RAW_PADDING`` past the edges: ``cut_window`` of the packed planes, without
+    packing the whole image first."""
+    half = size // 2
+    rows, cols = (min(size, max(0, n - start)) // 2 for n, start in zip(mosaic.shape, (y, x)))
+    out = np.empty((len(sites), half, half), np.float32)
+    if (rows, cols) != (half, half):
+        out[...] = RAW_PADDING
+    for plane, (dy, dx) in zip(out, sites):
+        plane[:rows, :cols] = mosaic[y + dy:y + 2 * rows:2, x + dx:x + 2 * cols:2]
+    return out
 
 
 def cut_window(image: np.ndarray, y: int, x: int, size: int, padding) -> np.ndarray:

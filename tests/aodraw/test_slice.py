@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from raw_pairs import PAIRS
 
 from aodraw.cli import main
-from aodraw.convert.slice import convert_slice, iof, slice_annotations, sliding_windows
-from aodraw.raw import orient, pack
+from aodraw.convert.slice import convert_slice, cut_planes, cut_window, iof, slice_annotations, sliding_windows
+from aodraw.raw import border_crop, displayed_mosaic, displayed_planes, orient, pack, plane_sites
 
 
 def test_windows_of_a_6000x4000_image():
@@ -156,3 +156,18 @@ def test_slice_rerun_redoes_missing_and_partial_patches(images, tmp_path):
     again = convert_slice(*args, workers=1)
     assert sorted(again.converted) == ["00000001", "00000002"] and len(again.skipped) == 2
     assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == first
+
+
+@pytest.mark.parametrize("pattern", ["RGGB", "BGGR", "GRBG", "GBRG"])
+@pytest.mark.parametrize("orientation", [1, 8])
+@pytest.mark.parametrize("cfa_aware", [False, True])
+def test_cut_planes_equal_windows_of_the_packed_planes(pattern, orientation, cfa_aware):
+    mosaic = np.random.default_rng(0).integers(0, 2 ** 14, (36, 52)).astype(np.uint16)
+    hw = (32, 48) if orientation == 1 else (48, 32)
+    planes = border_crop(displayed_planes(mosaic, pattern, orientation, cfa_aware), (hw[0] // 2, hw[1] // 2))
+    turned = displayed_mosaic(mosaic, orientation, hw)
+    sites = plane_sites(pattern, orientation, cfa_aware)
+    for y, x, size in [(0, 0, 8), (4, 6, 8), (hw[0] - 6, hw[1] - 4, 8), (0, 0, 64)]:  # inside, past the edges
+        expected = cut_window(planes, y // 2, x // 2, size // 2, 0).transpose(2, 0, 1).astype(np.float32)
+        got = cut_planes(turned, sites, y, x, size)
+        assert got.dtype == np.float32 and np.array_equal(got, expected)

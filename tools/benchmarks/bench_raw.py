@@ -9,6 +9,15 @@ pad + Debayer3x3 convolution + gather, crop, F.interpolate, division) are also r
 outputs compared bit for bit. Times are medians over --repeats runs; peak memory is the maximum RSS of a fresh
 process converting one image.
 Prints `<work>: ours <median s> | <peer> <median s> | ratio <peer/ours>x | identical: yes/no`.
+
+Scaling (medians of --repeats): 8 images with 1 worker (in this process) and 2 workers (a pool, one thread per
+worker on 2 cores); the pool's start alone (a rerun that skips every image); the per-image cost alone and in a
+worker beside another; the memory bandwidth one and two processes get. Expected speed-up with N workers on N cores
+for 1000 images: 1000 x (cost alone) / (pool start + ceil(1000 / N) x (cost in a worker)). The RAW converters stream
+50-150 MB arrays per image, so they scale as far as the memory bandwidth per core does: on this 2-core VM one
+process already takes the whole bandwidth (2 processes copy no more bytes than one), so 2 workers cannot be much
+faster than one here; on a server whose memory channels feed every core as one core is fed here, the expected
+figures hold (the bandwidth probe shows which case a machine is in).
 """
 from __future__ import annotations
 
@@ -22,13 +31,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from aodraw.convert.bayer import BayerJob, convert_bayer  # noqa: E402
 from aodraw.convert.downsample import DownsampleJob, convert_downsample  # noqa: E402
-from aodraw.convert.slice import SliceJob, slice_annotations  # noqa: E402
+from aodraw.convert.slice import SliceJob, convert_slice, slice_annotations  # noqa: E402
 from aodraw.io import read_pair  # noqa: E402
 from aodraw.raw import RAW_SCALE, border_offsets, demosaic_x4, orient, read_raw, resize_bilinear  # noqa: E402
 from aodraw.synthetic_raw import write_pair  # noqa: E402
@@ -163,7 +173,7 @@ def run_all(tmp: Path, args) -> None:
         mb = peak_mb(code)
         peer = OFFICIAL_PEAK_MB.get(work)
         print(f"{work} peak memory per worker: ours {mb:.0f} MB | {OFFICIAL} {peer or 'n/a'} MB")
-    scaling(root, tmp, name)
+    scaling(root, tmp, name, reps)
 
 
 def windows_all(args) -> np.ndarray:
@@ -184,22 +194,66 @@ def slice_gt(width: int, height: int) -> dict:
             "categories": [{"id": 0, "name": "person"}]}
 
 
-def scaling(root: Path, tmp: Path, name: str, copies: int = 6) -> None:
-    """Wall time of converting ``copies`` images with 1 and 2 workers (the machine has 2 cores)."""
+def copy_bandwidth(_: int = 0) -> float:
+    """Seconds to copy 1 GB in 50 MB arrays (the size of a RAW's arrays): the memory bandwidth one process gets."""
+    a = np.ones(50_000_000, np.uint8)
+    b = np.ones_like(a)
+    start = time.perf_counter()
+    for _ in range(20):
+        np.copyto(b, a)
+    return time.perf_counter() - start
+
+
+def scaling(root: Path, tmp: Path, name: str, reps: int, copies: int = 8) -> None:
+    """Wall time of converting ``copies`` images with 1 worker (in this process) and 2 (a pool, one per core),
+    medians of ``reps``; the pool's start (workers started, job sent, every image skipped) measured alone; and
+    the expected speed-up with N workers on N cores, from these costs."""
+    from multiprocessing import get_context
+
+    from plumbing.jobs import default_workers
+
     many = tmp / "many"
     many.mkdir()
     for i in range(copies):
         for ext in (".ARW", ".JPG"):
             shutil.copy(root / f"{name}{ext}", many / f"{i:08d}{ext}")
+    cores = default_workers()
+    one = copy_bandwidth()
+    with get_context("forkserver").Pool(2) as pool:
+        two = max(pool.map(copy_bandwidth, [0, 1]))
+    print(f"memory: copying 1 GB takes {one:.3f} s in one process, {two:.3f} s in each of 2 side by side "
+          f"(2 processes move {2 * one / two:.2f}x the bytes of one)")
     for label, convert in (("downsample raw", lambda out, w: convert_downsample(many, out, "raw", workers=w)),
-                           ("bayer", lambda out, w: convert_bayer(many, out, workers=w))):
-        times = {}
-        for workers in (1, 2):
-            start = time.perf_counter()
-            convert(tmp / f"scale_{label}_{workers}", workers)
-            times[workers] = time.perf_counter() - start
-        print(f"{label} scaling, {copies} images: 1 worker {times[1]:.2f} s | 2 workers {times[2]:.2f} s | "
-              f"speed-up {times[1] / times[2]:.2f}x (2 shared cores)")
+                           ("bayer", lambda out, w: convert_bayer(many, out, workers=w)),
+                           ("slice raw", lambda out, w: convert_slice_copies(many, out, copies, w))):
+        folder = tmp / f"scale_{label.replace(' ', '_')}"
+        times = {workers: converting(convert, folder, workers, reps) for workers in (1, 2)}
+        start = median_time(lambda done=folder / "2_0", c=convert: c(done, 2), reps)  # all skipped: the pool alone
+        per_image = times[1] / copies
+        in_pool = (times[2] - start) / -(-copies // 2)  # one image in a worker with another beside it
+        print(f"{label} scaling, {copies} images, {cores} cores: 1 worker {times[1]:.2f} s | 2 workers "
+              f"{times[2]:.2f} s | speed-up {times[1] / times[2]:.2f}x | per image: {per_image:.3f} s alone, "
+              f"{in_pool:.3f} s in a worker beside another | pool start {start:.2f} s")
+        expected = ", ".join(f"{n} cores {per_image * 1000 / (start + -(-1000 // n) * in_pool):.1f}x"
+                             for n in (4, 8, 16, 32))
+        print(f"{label} expected speed-up for 1000 images, N workers on N cores, if each core gets the memory "
+              f"bandwidth a core gets here: {expected}")
+
+
+def converting(convert, folder: Path, workers: int, reps: int) -> float:
+    """Median seconds of ``convert(out, workers)`` into a fresh ``folder/WORKERS_RUN`` each run."""
+    outs = iter(folder / f"{workers}_{run}" for run in range(reps))
+    return median_time(lambda: convert(next(outs), workers), reps)
+
+
+def convert_slice_copies(root: Path, out: Path, copies: int, workers: int):
+    """``convert_slice`` over the ``copies`` images of ``root``."""
+    gt = slice_gt(6000, 4000)
+    gt["images"] = [dict(gt["images"][0], id=i, file_name=f"{i:08d}.JPG") for i in range(copies)]
+    gt["annotations"] = [dict(a, id=i * 100 + a["id"], image_id=i) for i in range(copies) for a in gt["annotations"]]
+    ann = root.parent / "slice_gt.json"
+    ann.write_bytes(orjson.dumps(gt))
+    return convert_slice(root, ann, out, out.parent / f"{out.name}.json", workers=workers)
 
 
 if __name__ == "__main__":
