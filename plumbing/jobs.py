@@ -122,14 +122,14 @@ def run_jobs(names: Sequence[str], job: Callable[[str], bool], workers: int | No
     ``job`` returns True when it wrote its outputs and False when they were already complete (see
     ``plumbing.files.needs_writing``); an exception fails that name only, with ``failure_reason`` as its reason.
     The job is sent to each worker once, then only names. Each worker runs its libraries on
-    ``worker_threads(workers, cores)`` threads; one worker runs in this process with all of them. Either way the
-    process keeps freed memory for the next item (``plumbing.workers``)."""
+    ``worker_threads(workers, cores)`` threads; one worker runs in this process with all of them. The process that
+    runs the jobs keeps freed memory for the next item (``plumbing.workers``)."""
     names = take_shard(sorted(names), shard)
     workers = resolve_workers(workers, len(names))
     summary = Summary()
-    reuse_freed_memory()
     with progress_bar(len(names), desc, "image", progress) as bar:
         if workers == 1:
+            reuse_freed_memory()  # this process does the work (a library caller keeps up to 1 GiB of free heap)
             for name in names:
                 _record(summary, _guarded(name, job), bar)
         else:
