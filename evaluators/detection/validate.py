@@ -14,6 +14,8 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -196,16 +198,15 @@ def _typed_ground_truth(data: bytes, source: str) -> GroundTruth | None:
     is off; the generic path then names the culprit."""
     try:
         f = _GROUND_TRUTH.decode(data)
-        anns, n = f.annotations, len(f.annotations)
-        image_ids = np.fromiter((im.id for im in f.images), np.int64, len(f.images))
-        cat_ids = np.fromiter((c.id for c in f.categories), np.int64, len(f.categories))
-        ann_ids, ann_image_ids, ann_cat_ids, crowd = (np.fromiter((getattr(a, k) for a in anns), np.int64, n)
-                                                      for k in ("id", "image_id", "category_id", "iscrowd"))
+        anns = f.annotations
+        image_ids, cat_ids = _ints(f.images, "id"), _ints(f.categories, "id")
+        ann_ids, ann_image_ids, ann_cat_ids, crowd = (_ints(anns, k) for k in ("id", "image_id", "category_id",
+                                                                                 "iscrowd"))
     except (msgspec.DecodeError, msgspec.ValidationError, OverflowError):
         return None
-    boxes = np.array([a.bbox for a in anns], np.float64).reshape(n, 4)
-    missing = np.fromiter((a.area is None for a in anns), bool, n)
-    areas = np.fromiter((0.0 if a.area is None else a.area for a in anns), np.float64, n)
+    boxes = _boxes(anns)
+    areas = np.array([a.area for a in anns], np.float64) if anns else np.zeros(0)  # None (no area) becomes NaN
+    missing = np.isnan(areas)
     areas[missing] = boxes[missing, 2] * boxes[missing, 3]
     tags = [im.tag for im in f.images]
     good = (all(t is None or all(t) for t in tags) and np.isfinite(boxes).all() and (boxes[:, 2:] >= 0).all()
@@ -270,16 +271,23 @@ def _typed_detections(data: bytes, gt: GroundTruth, source: str) -> Detections |
         return None
     try:
         dets = _DETECTIONS.decode(data)
-        n = len(dets)
-        image_ids = np.fromiter((d.image_id for d in dets), np.int64, n)
-        cat_ids = np.fromiter((d.category_id for d in dets), np.int64, n)
+        image_ids, cat_ids = _ints(dets, "image_id"), _ints(dets, "category_id")
     except (msgspec.DecodeError, msgspec.ValidationError, OverflowError):
         return None
-    boxes = np.array([d.bbox for d in dets], np.float64).reshape(n, 4)
-    scores = np.fromiter((d.score for d in dets), np.float64, n)
+    boxes, scores, n = _boxes(dets), np.fromiter(map(attrgetter("score"), dets), np.float64, len(dets)), len(dets)
     good = (n and np.isfinite(boxes).all() and (boxes[:, 2:] >= 0).all() and np.isfinite(scores).all()
             and np.isin(image_ids, gt.image_ids).all() and np.isin(cat_ids, gt.cat_ids).all())
     return Detections(source, image_ids, cat_ids, boxes, scores) if good else None
+
+
+def _ints(items: list, name: str) -> np.ndarray:
+    """Attribute ``name`` of the decoded structs as int64 (OverflowError beyond 64 bits)."""
+    return np.fromiter(map(attrgetter(name), items), np.int64, len(items))
+
+
+def _boxes(items: list) -> np.ndarray:
+    """The decoded structs' ``bbox`` tuples as an (N, 4) float64 array."""
+    return np.fromiter(chain.from_iterable(map(attrgetter("bbox"), items)), np.float64, 4 * len(items)).reshape(-1, 4)
 
 
 def _empty_det_columns():
