@@ -84,9 +84,8 @@ def build_problem(gt: GroundTruth, dt: Detections, preset: Preset, protocol: str
                            np.int64)
     unit_count = np.array([sum(bk.values()) for _, bk in per_image], np.int64)
     unit_start = np.cumsum(unit_count) - unit_count
-    bucket_images = np.zeros(len(buckets), np.int64)
-    for _, bk in per_image:
-        bucket_images[[bucket_index[name] for name in bk]] += 1
+    bucket_images = np.bincount(np.array([bucket_index[name] for _, bk in per_image for name in bk], np.int64),
+                                minlength=len(buckets))
 
     # Units indexed by image rank (position among the sorted ids) rather than by file row.
     order = np.argsort(gt.image_ids, kind="stable")
