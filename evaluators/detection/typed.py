@@ -4,11 +4,11 @@ Both readers return None when anything is off for these types (a missing or mist
 integer beyond 64 bits, invalid JSON); ``evaluators.detection.validate`` then parses the file generically and names the
 culprit. Values are checked there too, on the columns.
 
-A detections file is decoded in pieces of about ``CHUNK_BYTES``: the structs of one piece are read into columns while
-they are still in the CPU cache, which takes a third less time than decoding the whole list first (and holds less
-memory). Each piece is a JSON list cut from the file between two objects (``}, {``); a cut that falls inside a string
-or a nested value leaves a piece that does not decode, so a file either decodes to exactly its own entries or not at
-all.
+The detections and the ground truth's annotations are decoded in pieces of about ``CHUNK_BYTES``: the structs of one
+piece are read into columns while they are still in the CPU cache, which takes a third less time than decoding the
+whole list first (and holds less memory). Each piece is a JSON list cut from the list between two objects (``}, {``);
+a cut that falls inside a string or a nested value leaves a piece that does not decode, so a list either decodes to
+exactly its own entries or not at all.
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class _Annotation(msgspec.Struct, gc=False):
 class _GroundTruthFile(msgspec.Struct, gc=False):
     images: list[_Image]
     categories: list[_Category]
-    annotations: list[_Annotation] = []
+    annotations: msgspec.Raw = msgspec.Raw(b"[]")  # decoded in pieces
 
 
 class _Detection(msgspec.Struct, gc=False):
@@ -57,6 +57,7 @@ class _Detection(msgspec.Struct, gc=False):
 
 
 _GROUND_TRUTH = msgspec.json.Decoder(_GroundTruthFile)
+_ANNOTATIONS = msgspec.json.Decoder(list[_Annotation])
 _DETECTIONS = msgspec.json.Decoder(list[_Detection])
 
 
@@ -67,33 +68,42 @@ def ground_truth_columns(data: bytes) -> dict | None:
     ``area``). None when the file does not decode to these types."""
     try:
         f = _GROUND_TRUTH.decode(data)
-        anns = f.annotations
-        columns = {key: _ints(items, name) for key, items, name in (
-            ("image_ids", f.images, "id"), ("cat_ids", f.categories, "id"), ("ann_ids", anns, "id"),
-            ("ann_image_ids", anns, "image_id"), ("ann_cat_ids", anns, "category_id"), ("ann_crowd", anns, "iscrowd"))}
+        image_ids, cat_ids = _ints(f.images, "id"), _ints(f.categories, "id")
     except _DECODE_ERRORS:
         return None
-    return {**columns, "image_tags": [im.tag for im in f.images],
-            "cat_names": [None if c.name is msgspec.UNSET else c.name for c in f.categories],
-            "ann_boxes": _boxes(anns), "ann_areas": np.array([a.area for a in anns], np.float64)}
+    anns = _in_pieces(memoryview(f.annotations), _ANNOTATIONS, lambda items: (
+        *(_ints(items, name) for name in ("id", "image_id", "category_id", "iscrowd")), _boxes(items),
+        np.array([a.area for a in items], np.float64)))
+    if anns is None:
+        return None
+    return dict(zip(("ann_ids", "ann_image_ids", "ann_cat_ids", "ann_crowd", "ann_boxes", "ann_areas"), anns),
+                image_ids=image_ids, image_tags=[im.tag for im in f.images], cat_ids=cat_ids,
+                cat_names=[None if c.name is msgspec.UNSET else c.name for c in f.categories])
 
 
 def detection_columns(data: bytes) -> tuple | None:
     """``(image_ids, cat_ids, boxes, scores)`` of a detections file (int64, int64, (D, 4) and (D,) float64), in file
     order; None when the file does not decode to a list of ``{image_id, category_id, bbox, score}``."""
+    return _in_pieces(data, _DETECTIONS, lambda items: (
+        _ints(items, "image_id"), _ints(items, "category_id"), _boxes(items),
+        np.fromiter(map(attrgetter("score"), items), np.float64, len(items))))
+
+
+def _in_pieces(data, decoder: msgspec.json.Decoder, columns) -> tuple | None:
+    """``columns`` (structs -> tuple of arrays) of the JSON list ``data`` (bytes-like), decoded piece by piece and
+    concatenated; None when a piece does not decode or a column does not convert."""
     parts = []
     for piece in _pieces(data):
         try:
-            dets = _DETECTIONS.decode(piece)
-            parts.append((_ints(dets, "image_id"), _ints(dets, "category_id"), _boxes(dets),
-                          np.fromiter(map(attrgetter("score"), dets), np.float64, len(dets))))
+            parts.append(columns(decoder.decode(piece)))
         except _DECODE_ERRORS:
             return None
     return tuple(np.concatenate(column) for column in zip(*parts))
 
 
-def _pieces(data: bytes):
-    """The file as JSON lists of about ``CHUNK_BYTES`` each, cut between two objects (the whole file when small)."""
+def _pieces(data):
+    """The JSON list ``data`` as lists of about ``CHUNK_BYTES`` each, cut between two objects (all of it when
+    small)."""
     start = 0
     while start + CHUNK_BYTES < len(data) and (cut := _CUT.search(data, start + CHUNK_BYTES)):
         yield (b"[" if start else b"") + data[start:cut.start() + 1] + b"]"

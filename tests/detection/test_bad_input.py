@@ -118,9 +118,9 @@ def test_typed_fast_path_and_generic_path_agree(tmp_path, aodraw_set):
     assert from_files.to_dict() == from_objects.to_dict()
 
 
-def test_detections_decoded_in_pieces_equal_the_whole_list(tmp_path, aodraw_set, monkeypatch):
-    # Pieces are cut between two objects; a cut inside a string (an extra field holding "}, {") does not decode, and
-    # such a file takes the generic path, with the same result.
+def test_lists_decoded_in_pieces_equal_the_whole_list(tmp_path, aodraw_set, monkeypatch):
+    # Detections and annotations are decoded in pieces cut between two objects; a cut inside a string (an extra field
+    # holding "}, {") does not decode, and such a file takes the generic path, with the same result.
     from evaluators.detection import typed
 
     gt, dt = aodraw_set
@@ -134,6 +134,9 @@ def test_detections_decoded_in_pieces_equal_the_whole_list(tmp_path, aodraw_set,
     assert typed.detection_columns(json.dumps(tricky).encode()) is None
     expected = evaluate_detections(gt, dt).to_dict()
     assert evaluate_detections(gt, write(tmp_path / "tricky.json", tricky)).to_dict() == expected
+    gt_path = write(tmp_path / "gt.json", gt)
+    assert typed.ground_truth_columns(gt_path.read_bytes()) is not None
+    assert evaluate_detections(gt_path, write(tmp_path / "dt.json", dt)).to_dict() == expected
 
 
 def test_zero_size_ground_truth_boxes_are_kept_with_a_warning():
