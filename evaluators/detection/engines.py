@@ -100,13 +100,19 @@ def _hotcoco(problem: Problem, preset: Preset, vcats: np.ndarray) -> Accumulated
 
 
 def subset(problem: Problem, vcats: np.ndarray) -> Problem:
-    """The part of the problem in the given virtual categories (order kept); the problem itself when that is all
-    of it."""
+    """The part of the problem in the given virtual categories (sorted; order kept): the problem itself when that is
+    all of it, slices (no copies) when they are whole buckets, as rows are in bucket order."""
     wanted = np.zeros(problem.num_vcats, bool)
     wanted[vcats] = True
     if wanted.all():
         return problem
-    g, d = wanted[problem.gt_vcat], wanted[problem.dt_vcat]
+    K = len(problem.cat_ids)
+    first, end = (int(vcats[0]), int(vcats[-1]) + 1) if len(vcats) else (0, 0)
+    if first < end and first % K == 0 and end % K == 0 and wanted[first:end].all():
+        buckets = [first // K, end // K]
+        g, d = (slice(*np.searchsorted(vcat // K, buckets)) for vcat in (problem.gt_vcat, problem.dt_vcat))
+    else:
+        g, d = wanted[problem.gt_vcat], wanted[problem.dt_vcat]
     return replace(problem, gt_image=problem.gt_image[g], gt_vcat=problem.gt_vcat[g], gt_boxes=problem.gt_boxes[g],
                    gt_areas=problem.gt_areas[g], gt_crowd=problem.gt_crowd[g], id0_gt=problem.id0_gt[g],
                    dt_image=problem.dt_image[d], dt_vcat=problem.dt_vcat[d], dt_boxes=problem.dt_boxes[d],

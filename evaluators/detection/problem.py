@@ -33,7 +33,8 @@ class Problem:
     (``bucket * K + class_index``), images numbered 0..I-1 by rank of their sorted ids (see the module docstring).
 
     Boxes are ``(N, 4)`` / ``(D, 4)`` float64 x y w h in pixels; ``gt_vcat``/``dt_vcat`` int64 virtual categories,
-    ``gt_areas`` float64 (the file's ``area``), ``dt_scores`` float64."""
+    ``gt_areas`` float64 (the file's ``area``), ``dt_scores`` float64. Rows are in bucket order (``vcat // K`` never
+    decreases), each category's rows in the order described above, so that whole buckets are a slice."""
     buckets: list  # bucket names; bucket b owns virtual categories b*K .. b*K+K-1
     cat_ids: np.ndarray  # (K,) scored class ids (exact), sorted
     cat_keys: list  # their keys in per-category results (GroundTruth.cat_keys)
@@ -111,6 +112,9 @@ def build_problem(gt: GroundTruth, dt: Detections, preset: Preset, protocol: str
     d_ranks = codes(_take(dt.image_ids, keep), sorted_images)
     d_cls = _take(dt_cls, keep)
     src, b = expand(d_ranks)
+    if len(buckets) > 1:
+        order_b = _bucket_order(b, len(buckets))
+        src, b = (order_b if src is None else src[order_b]), b[order_b]
     d_sel = src if keep is None else _take(keep, src)
 
     # Regular boxes of scored classes, then ignore regions copied into every class detected in the image.
@@ -131,14 +135,24 @@ def build_problem(gt: GroundTruth, dt: Detections, preset: Preset, protocol: str
     id0 = np.zeros(len(sel), bool)
     if protocol == "official":  # pycocotools tests the id's truth: 0, never "0"
         id0[: len(g_sel)] = np.asarray(gt.ann_ids[g_sel] == 0, bool) & ~gt.ann_crowd[g_sel]
+    gt_b, gt_cls = np.concatenate([g_b, i_b]), np.concatenate([g_cls, i_cls])
+    gt_crowd = np.concatenate([gt.ann_crowd[g_sel], np.ones(len(i_sel), bool)])
+    if len(buckets) > 1:
+        order_b = _bucket_order(gt_b, len(buckets))
+        sel, id0, gt_b, gt_cls, gt_crowd = sel[order_b], id0[order_b], gt_b[order_b], gt_cls[order_b], \
+            gt_crowd[order_b]
     return Problem(
         buckets=buckets, cat_ids=gt.cat_ids[scored], cat_keys=[gt.cat_keys[c] for c in scored.tolist()],
         bucket_images=bucket_images, image_ids=np.arange(len(order)),
-        gt_image=ann_ranks[sel], gt_vcat=np.concatenate([g_b * K + g_cls, i_b * K + i_cls]),
-        gt_boxes=gt.ann_boxes[sel], gt_areas=gt.ann_areas[sel],
-        gt_crowd=np.concatenate([gt.ann_crowd[g_sel], np.ones(len(i_sel), bool)]), id0_gt=id0,
+        gt_image=ann_ranks[sel], gt_vcat=gt_b * K + gt_cls, gt_boxes=gt.ann_boxes[sel], gt_areas=gt.ann_areas[sel],
+        gt_crowd=gt_crowd, id0_gt=id0,
         dt_image=_take(d_ranks, src), dt_vcat=b * K + _take(d_cls, src), dt_boxes=_take(dt.boxes, d_sel),
         dt_scores=_take(dt.scores, d_sel))
+
+
+def _bucket_order(buckets: np.ndarray, count: int) -> np.ndarray:
+    """The stable order of rows by bucket (keys narrowed to ``count`` values, which NumPy sorts by radix)."""
+    return np.argsort(buckets.astype(np.min_scalar_type(count)), kind="stable")
 
 
 def _take(values: np.ndarray, index: np.ndarray | None) -> np.ndarray:
