@@ -21,7 +21,7 @@ import numpy as np
 from evaluators.detection.ids import codes, id_array, is_id, is_str
 from evaluators.detection.typed import detection_columns, ground_truth_columns
 from plumbing.errors import BadInputError, warn
-from plumbing.jsonio import parse_json, read_bytes, read_json
+from plumbing.jsonio import mapped_bytes, parse_json, read_bytes, read_json
 
 
 @dataclass(frozen=True)
@@ -192,11 +192,11 @@ def load_detections(src: Any, gt: GroundTruth) -> Detections:
     if isinstance(src, Detections):
         return src
     if isinstance(src, (str, os.PathLike)):
-        data = read_bytes(src, "detections")
-        fast = _typed_detections(data, gt, str(src))
-        if fast is not None:
-            return fast
-        obj, source = parse_json(data, src), str(src)
+        with mapped_bytes(src, "detections") as data:
+            fast = _typed_detections(data, gt, str(src))
+            if fast is not None:
+                return fast
+            obj, source = parse_json(bytes(data), src), str(src)
     else:
         obj, source = src, "<detections>"
     if isinstance(obj, dict):
