@@ -1,7 +1,8 @@
 """Loading and validating COCO ground truth and COCO-results detections into column arrays.
 
-Every malformed entry raises ``BadInputError("<source>: <what> <index/id>: ...")``. The fast path
-checks whole columns with NumPy; only when a column fails is the list walked to name the culprit.
+Every malformed entry raises ``BadInputError("<source>: <what> <index/id>: ...")``. A file takes the fast path
+(``evaluators.detection.typed``: typed decoding straight into columns) and its columns are checked whole with NumPy;
+only when that fails is the file parsed generically and its list walked to name the culprit.
 
 Ids are read exactly (``evaluators.detection.ids``): integers of any size or strings, as pycocotools keys them. The
 ids a file declares (``images[].id``, ``categories[].id``, ``annotations[].id``) must be integers or strings; the ids
