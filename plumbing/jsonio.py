@@ -1,8 +1,12 @@
 """Reading JSON inputs (annotation, result, camera, lock, recipe files) with errors that name the file."""
 from __future__ import annotations
 
+import contextlib
 import json
+import mmap
 import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +22,28 @@ def read_bytes(path: str | os.PathLike, what: str) -> bytes:
         MissingInputError: the file does not exist.
         BadInputError: ``path`` is a folder.
     """
+    with _opened(path, what) as f:
+        return f.read()
+
+
+@contextlib.contextmanager
+def mapped_bytes(path: str | os.PathLike, what: str) -> Iterator[bytes | mmap.mmap]:
+    """The bytes of the ``what`` file at ``path`` for the ``with`` block: a regular file memory-mapped read-only (no
+    copy), anything else (an empty file, a pipe) read. Nothing may keep a buffer of it past the block. Raises as
+    ``read_bytes``."""
+    with _opened(path, what) as f:
+        info = os.fstat(f.fileno())
+        if not (stat.S_ISREG(info.st_mode) and info.st_size):
+            yield f.read()
+            return
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            yield data
+
+
+def _opened(path: str | os.PathLike, what: str):
     path = Path(path)
     try:
-        return path.read_bytes()
+        return path.open("rb")
     except FileNotFoundError:
         raise MissingInputError(f"{path}: {what} file not found") from None
     except IsADirectoryError:

@@ -70,8 +70,11 @@ def hotcoco_eval(problem: Problem, preset: Preset, vcats: np.ndarray):
     gt = hotcoco.COCO.from_arrays(images, cats, problem.gt_image, problem.gt_vcat, problem.gt_boxes,
                                   ids=np.arange(1, len(problem.gt_image) + 1), area=problem.gt_areas,
                                   iscrowd=problem.gt_crowd.astype(np.int64))
-    rows = np.column_stack([problem.dt_image, problem.dt_boxes, problem.dt_scores, problem.dt_vcat]).astype(float)
-    dt = gt.load_res(rows.reshape(-1, 7))
+    rows = np.empty((len(problem.dt_image), 7))  # image, x, y, w, h, score, category: what load_res reads
+    rows[:, 0], rows[:, 1:5], rows[:, 5], rows[:, 6] = problem.dt_image, problem.dt_boxes, problem.dt_scores, \
+        problem.dt_vcat
+    dt = gt.load_res(rows)
+    del rows
     ev = hotcoco.COCOeval(gt, dt, "bbox")
     p = ev.params
     p.img_ids = problem.image_ids.tolist()
@@ -97,10 +100,19 @@ def _hotcoco(problem: Problem, preset: Preset, vcats: np.ndarray) -> Accumulated
 
 
 def subset(problem: Problem, vcats: np.ndarray) -> Problem:
-    """The part of the problem in the given virtual categories (order kept)."""
+    """The part of the problem in the given virtual categories (sorted; order kept): the problem itself when that is
+    all of it, slices (no copies) when they are whole buckets, as rows are in bucket order."""
     wanted = np.zeros(problem.num_vcats, bool)
     wanted[vcats] = True
-    g, d = wanted[problem.gt_vcat], wanted[problem.dt_vcat]
+    if wanted.all():
+        return problem
+    K = len(problem.cat_ids)
+    first, end = (int(vcats[0]), int(vcats[-1]) + 1) if len(vcats) else (0, 0)
+    if first < end and first % K == 0 and end % K == 0 and wanted[first:end].all():
+        buckets = [first // K, end // K]
+        g, d = (slice(*np.searchsorted(vcat // K, buckets)) for vcat in (problem.gt_vcat, problem.dt_vcat))
+    else:
+        g, d = wanted[problem.gt_vcat], wanted[problem.dt_vcat]
     return replace(problem, gt_image=problem.gt_image[g], gt_vcat=problem.gt_vcat[g], gt_boxes=problem.gt_boxes[g],
                    gt_areas=problem.gt_areas[g], gt_crowd=problem.gt_crowd[g], id0_gt=problem.id0_gt[g],
                    dt_image=problem.dt_image[d], dt_vcat=problem.dt_vcat[d], dt_boxes=problem.dt_boxes[d],

@@ -73,6 +73,8 @@ def codes(ids: np.ndarray, known: np.ndarray) -> np.ndarray:
     out = np.full(len(ids), -1, np.int64)
     if not len(known) or not len(ids):
         return out
+    if ids.dtype == known.dtype == np.int64 and int(known[-1]) - int(known[0]) <= 4 * len(known) + 1024:
+        return _dense_codes(ids, known)
     sel = np.flatnonzero(is_str(ids) == is_str(known[:1])[0])
     query = ids[sel]
     if query.dtype == object or known.dtype == object:
@@ -80,4 +82,18 @@ def codes(ids: np.ndarray, known: np.ndarray) -> np.ndarray:
     pos = np.minimum(np.searchsorted(known, query), len(known) - 1)
     hit = np.asarray(known[pos] == query, bool)
     out[sel[hit]] = pos[hit]
+    return out
+
+
+def _dense_codes(ids: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """``codes`` for int64 ids whose sorted ``known`` ids span a range a lookup table covers (the common case: ids
+    numbered from 0 or 1, perhaps with gaps): one table lookup per id instead of a binary search."""
+    low = int(known[0])
+    table = np.full(int(known[-1]) - low + 1, -1, np.int64)
+    table[known - low] = np.arange(len(known))
+    inside = (ids >= low) & (ids <= known[-1])
+    if inside.all():
+        return table[ids - low]
+    out = np.full(len(ids), -1, np.int64)
+    out[inside] = table[ids[inside] - low]
     return out

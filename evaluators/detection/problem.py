@@ -33,7 +33,8 @@ class Problem:
     (``bucket * K + class_index``), images numbered 0..I-1 by rank of their sorted ids (see the module docstring).
 
     Boxes are ``(N, 4)`` / ``(D, 4)`` float64 x y w h in pixels; ``gt_vcat``/``dt_vcat`` int64 virtual categories,
-    ``gt_areas`` float64 (the file's ``area``), ``dt_scores`` float64."""
+    ``gt_areas`` float64 (the file's ``area``), ``dt_scores`` float64. Rows are in bucket order (``vcat // K`` never
+    decreases), each category's rows in the order described above, so that whole buckets are a slice."""
     buckets: list  # bucket names; bucket b owns virtual categories b*K .. b*K+K-1
     cat_ids: np.ndarray  # (K,) scored class ids (exact), sorted
     cat_keys: list  # their keys in per-category results (GroundTruth.cat_keys)
@@ -84,72 +85,91 @@ def build_problem(gt: GroundTruth, dt: Detections, preset: Preset, protocol: str
                            np.int64)
     unit_count = np.array([sum(bk.values()) for _, bk in per_image], np.int64)
     unit_start = np.cumsum(unit_count) - unit_count
-    bucket_images = np.zeros(len(buckets), np.int64)
-    for _, bk in per_image:
-        bucket_images[[bucket_index[name] for name in bk]] += 1
+    bucket_images = np.bincount(np.array([bucket_index[name] for _, bk in per_image for name in bk], np.int64),
+                                minlength=len(buckets))
 
+    # Units indexed by image rank (position among the sorted ids) rather than by file row.
     order = np.argsort(gt.image_ids, kind="stable")
-    rank = np.empty(len(order), np.int64)
-    rank[order] = np.arange(len(order))
+    sorted_images = gt.image_ids[order]
+    unit_start, unit_count = unit_start[order], unit_count[order]
+    single = bool((unit_count == 1).all())  # no copies: each box and detection appears once, in its only bucket
 
-    def to_row(ids: np.ndarray) -> np.ndarray:
-        """File-order row of each image id."""
-        return order[codes(ids, gt.image_ids[order])]
-
-    def expand(rows: np.ndarray):
-        """Repeat each source row once per unit of its image: (source index, bucket of the copy)."""
-        counts = unit_count[rows]
-        src = np.repeat(np.arange(len(rows)), counts)
+    def expand(ranks: np.ndarray):
+        """Repeat each source row once per unit of its image: (source index, bucket of the copy); the source index
+        is None when it would be every row once, in order."""
+        if single:
+            return None, unit_bucket[unit_start[ranks]]
+        counts = unit_count[ranks]
+        src = np.repeat(np.arange(len(ranks)), counts)
         offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        return src, unit_bucket[np.repeat(unit_start[rows], counts) + offset]
+        return src, unit_bucket[np.repeat(unit_start[ranks], counts) + offset]
 
     sorted_cats = gt.cat_ids[cat_order]
     # Detections of scored classes (detections of the ignore category are never scored).
     dt_cls = class_of[codes(dt.cat_ids, sorted_cats)]
     keep = dt_cls >= 0
-    d_rows = to_row(dt.image_ids[keep])
-    d_cls = dt_cls[keep]
-    src, b = expand(d_rows)
-    d_sel = np.flatnonzero(keep)[src]
+    keep = None if keep.all() else np.flatnonzero(keep)  # None: every detection
+    d_ranks = codes(_take(dt.image_ids, keep), sorted_images)
+    d_cls = _take(dt_cls, keep)
+    src, b = expand(d_ranks)
+    if len(buckets) > 1:
+        order_b = _bucket_order(b, len(buckets))
+        src, b = (order_b if src is None else src[order_b]), b[order_b]
+    d_sel = src if keep is None else _take(keep, src)
 
     # Regular boxes of scored classes, then ignore regions copied into every class detected in the image.
     ann_cls = class_of[codes(gt.ann_cat_ids, sorted_cats)]
-    ann_rows = to_row(gt.ann_image_ids)
+    ann_ranks = codes(gt.ann_image_ids, sorted_images)
     regular = ann_cls >= 0
-    g_src, g_b = expand(ann_rows[regular])
-    g_sel = np.flatnonzero(regular)[g_src]
+    g_src, g_b = expand(ann_ranks[regular])
+    g_sel = _take(np.flatnonzero(regular), g_src)
     g_cls = ann_cls[g_sel]
 
     ignore = np.flatnonzero(~regular)
     if len(ignore) and not gt.ann_crowd[ignore].all():
         warn(f"{gt.source}: {int((~gt.ann_crowd[ignore]).sum())} '{preset.ignore_category}' boxes have "
              "iscrowd=0; ignore regions are always treated as crowd boxes")
-    i_sel, i_cls, i_b = _ignore_copies(ignore, ann_rows[ignore], d_rows, d_cls, expand)
+    i_sel, i_cls, i_b = _ignore_copies(ignore, ann_ranks[ignore], d_ranks, d_cls, expand)
 
     sel = np.concatenate([g_sel, i_sel])
     id0 = np.zeros(len(sel), bool)
     if protocol == "official":  # pycocotools tests the id's truth: 0, never "0"
         id0[: len(g_sel)] = np.asarray(gt.ann_ids[g_sel] == 0, bool) & ~gt.ann_crowd[g_sel]
+    gt_b, gt_cls = np.concatenate([g_b, i_b]), np.concatenate([g_cls, i_cls])
+    gt_crowd = np.concatenate([gt.ann_crowd[g_sel], np.ones(len(i_sel), bool)])
+    if len(buckets) > 1:
+        order_b = _bucket_order(gt_b, len(buckets))
+        sel, id0, gt_b, gt_cls, gt_crowd = sel[order_b], id0[order_b], gt_b[order_b], gt_cls[order_b], \
+            gt_crowd[order_b]
     return Problem(
         buckets=buckets, cat_ids=gt.cat_ids[scored], cat_keys=[gt.cat_keys[c] for c in scored.tolist()],
         bucket_images=bucket_images, image_ids=np.arange(len(order)),
-        gt_image=rank[ann_rows[sel]], gt_vcat=np.concatenate([g_b * K + g_cls, i_b * K + i_cls]),
-        gt_boxes=gt.ann_boxes[sel], gt_areas=gt.ann_areas[sel],
-        gt_crowd=np.concatenate([gt.ann_crowd[g_sel], np.ones(len(i_sel), bool)]), id0_gt=id0,
-        dt_image=rank[d_rows[src]], dt_vcat=b * K + d_cls[src], dt_boxes=dt.boxes[d_sel],
-        dt_scores=dt.scores[d_sel])
+        gt_image=ann_ranks[sel], gt_vcat=gt_b * K + gt_cls, gt_boxes=gt.ann_boxes[sel], gt_areas=gt.ann_areas[sel],
+        gt_crowd=gt_crowd, id0_gt=id0,
+        dt_image=_take(d_ranks, src), dt_vcat=b * K + _take(d_cls, src), dt_boxes=_take(dt.boxes, d_sel),
+        dt_scores=_take(dt.scores, d_sel))
 
 
-def _ignore_copies(ignore: np.ndarray, ignore_rows: np.ndarray, d_rows: np.ndarray, d_cls: np.ndarray, expand):
+def _bucket_order(buckets: np.ndarray, count: int) -> np.ndarray:
+    """The stable order of rows by bucket (keys narrowed to ``count`` values, which NumPy sorts by radix)."""
+    return np.argsort(buckets.astype(np.min_scalar_type(count)), kind="stable")
+
+
+def _take(values: np.ndarray, index: np.ndarray | None) -> np.ndarray:
+    """``values[index]``; ``values`` itself, uncopied, when ``index`` is None (every row, in order)."""
+    return values if index is None else values[index]
+
+
+def _ignore_copies(ignore: np.ndarray, ignore_ranks: np.ndarray, d_ranks: np.ndarray, d_cls: np.ndarray, expand):
     """Copies of each ignore box (file order) into each class detected in its image, each copied per unit."""
-    if not len(ignore) or not len(d_rows):
+    if not len(ignore) or not len(d_ranks):
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
     num_classes = int(d_cls.max()) + 1
-    keys = np.unique(d_rows * num_classes + d_cls)  # (image row, class) pairs with detections, sorted
-    pair_row, pair_cls = keys // num_classes, keys % num_classes
-    first = np.searchsorted(pair_row, ignore_rows, "left")
-    count = np.searchsorted(pair_row, ignore_rows, "right") - first
+    keys = np.unique(d_ranks * num_classes + d_cls)  # (image rank, class) pairs with detections, sorted
+    pair_rank, pair_cls = keys // num_classes, keys % num_classes
+    first = np.searchsorted(pair_rank, ignore_ranks, "left")
+    count = np.searchsorted(pair_rank, ignore_ranks, "right") - first
     src = np.repeat(np.arange(len(ignore)), count)
     pair = np.repeat(first, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    u_src, u_b = expand(ignore_rows[src])
-    return ignore[src][u_src], pair_cls[pair][u_src], u_b
+    u_src, u_b = expand(ignore_ranks[src])
+    return _take(ignore[src], u_src), _take(pair_cls[pair], u_src), u_b

@@ -1,7 +1,8 @@
 """Loading and validating COCO ground truth and COCO-results detections into column arrays.
 
-Every malformed entry raises ``BadInputError("<source>: <what> <index/id>: ...")``. The fast path
-checks whole columns with NumPy; only when a column fails is the list walked to name the culprit.
+Every malformed entry raises ``BadInputError("<source>: <what> <index/id>: ...")``. A file takes the fast path
+(``evaluators.detection.typed``: typed decoding straight into columns) and its columns are checked whole with NumPy;
+only when that fails is the file parsed generically and its list walked to name the culprit.
 
 Ids are read exactly (``evaluators.detection.ids``): integers of any size or strings, as pycocotools keys them. The
 ids a file declares (``images[].id``, ``categories[].id``, ``annotations[].id``) must be integers or strings; the ids
@@ -16,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 import numpy as np
 
 from evaluators.detection.ids import codes, id_array, is_id, is_str
+from evaluators.detection.typed import detection_columns, ground_truth_columns
 from plumbing.errors import BadInputError, warn
-from plumbing.jsonio import parse_json, read_bytes, read_json
+from plumbing.jsonio import mapped_bytes, parse_json, read_bytes, read_json
 
 
 @dataclass(frozen=True)
@@ -163,61 +164,26 @@ def _ground_truth_warnings(source: str, boxes: np.ndarray, areas: np.ndarray, mi
         warn(f"{source}: {missing_area} annotations have no 'area'; using bbox width*height")
 
 
-class _Image(msgspec.Struct, gc=False):
-    id: int
-    tag: list[str] | None = None
-
-
-class _Category(msgspec.Struct, gc=False):
-    id: int
-    name: str | msgspec.UnsetType = msgspec.UNSET
-
-
-class _Annotation(msgspec.Struct, gc=False):
-    id: int
-    image_id: int
-    category_id: int
-    bbox: tuple[float, float, float, float]
-    area: float | None = None
-    iscrowd: int = 0
-
-
-class _GroundTruthFile(msgspec.Struct, gc=False):
-    images: list[_Image]
-    categories: list[_Category]
-    annotations: list[_Annotation] = []
-
-
-_GROUND_TRUTH = msgspec.json.Decoder(_GroundTruthFile)
-
-
 def _typed_ground_truth(data: bytes, source: str) -> GroundTruth | None:
-    """Fast path for a well-formed ground-truth file: typed decoding straight into columns. None when anything
-    is off; the generic path then names the culprit."""
-    try:
-        f = _GROUND_TRUTH.decode(data)
-        anns, n = f.annotations, len(f.annotations)
-        image_ids = np.fromiter((im.id for im in f.images), np.int64, len(f.images))
-        cat_ids = np.fromiter((c.id for c in f.categories), np.int64, len(f.categories))
-        ann_ids, ann_image_ids, ann_cat_ids, crowd = (np.fromiter((getattr(a, k) for a in anns), np.int64, n)
-                                                      for k in ("id", "image_id", "category_id", "iscrowd"))
-    except (msgspec.DecodeError, msgspec.ValidationError, OverflowError):
+    """Fast path for a well-formed ground-truth file: typed decoding straight into columns, checked as columns. None
+    when anything is off; the generic path then names the culprit."""
+    c = ground_truth_columns(data)
+    if c is None:
         return None
-    boxes = np.array([a.bbox for a in anns], np.float64).reshape(n, 4)
-    missing = np.fromiter((a.area is None for a in anns), bool, n)
-    areas = np.fromiter((0.0 if a.area is None else a.area for a in anns), np.float64, n)
+    boxes, areas, crowd, image_ids, cat_ids = c["ann_boxes"], c["ann_areas"], c["ann_crowd"], c["image_ids"], \
+        c["cat_ids"]
+    missing = np.isnan(areas)  # the file has no area: w * h
     areas[missing] = boxes[missing, 2] * boxes[missing, 3]
-    tags = [im.tag for im in f.images]
-    good = (all(t is None or all(t) for t in tags) and np.isfinite(boxes).all() and (boxes[:, 2:] >= 0).all()
-            and np.isfinite(areas).all() and ((crowd == 0) | (crowd == 1)).all()
-            and all(len(np.unique(ids)) == len(ids) for ids in (image_ids, cat_ids, ann_ids))
-            and np.isin(ann_image_ids, image_ids).all() and np.isin(ann_cat_ids, cat_ids).all())
+    good = (all(t is None or all(t) for t in c["image_tags"]) and np.isfinite(boxes).all()
+            and (boxes[:, 2:] >= 0).all() and np.isfinite(areas).all() and ((crowd == 0) | (crowd == 1)).all()
+            and all(len(np.unique(ids)) == len(ids) for ids in (image_ids, cat_ids, c["ann_ids"]))
+            and np.isin(c["ann_image_ids"], image_ids).all() and np.isin(c["ann_cat_ids"], cat_ids).all())
     if not good:
         return None
-    names = [str(c.id) if c.name is msgspec.UNSET else c.name for c in f.categories]
+    names = [str(i) if name is None else name for i, name in zip(cat_ids.tolist(), c["cat_names"])]
     _ground_truth_warnings(source, boxes, areas, int(missing.sum()))
-    return GroundTruth(source, image_ids, tags, cat_ids, names, category_keys(cat_ids, names, source), ann_ids,
-                       ann_image_ids, ann_cat_ids, boxes, areas, crowd.astype(bool))
+    return GroundTruth(source, image_ids, c["image_tags"], cat_ids, names, category_keys(cat_ids, names, source),
+                       c["ann_ids"], c["ann_image_ids"], c["ann_cat_ids"], boxes, areas, crowd.astype(bool))
 
 
 def load_detections(src: Any, gt: GroundTruth) -> Detections:
@@ -227,11 +193,11 @@ def load_detections(src: Any, gt: GroundTruth) -> Detections:
     if isinstance(src, Detections):
         return src
     if isinstance(src, (str, os.PathLike)):
-        data = read_bytes(src, "detections")
-        fast = _typed_detections(data, gt, str(src))
-        if fast is not None:
-            return fast
-        obj, source = parse_json(data, src), str(src)
+        with mapped_bytes(src, "detections") as data:
+            fast = _typed_detections(data, gt, str(src))
+            if fast is not None:
+                return fast
+            obj, source = parse_json(bytes(data), src), str(src)
     else:
         obj, source = src, "<detections>"
     if isinstance(obj, dict):
@@ -253,33 +219,18 @@ def load_detections(src: Any, gt: GroundTruth) -> Detections:
     return Detections(source, image_ids, cat_ids, boxes, scores)
 
 
-class _Detection(msgspec.Struct, gc=False):
-    image_id: int
-    category_id: int
-    bbox: tuple[float, float, float, float]
-    score: float
-
-
-_DETECTIONS = msgspec.json.Decoder(list[_Detection])
-
-
 def _typed_detections(data: bytes, gt: GroundTruth, source: str) -> Detections | None:
-    """Fast path for a well-formed detections file with int64 ids: typed decoding straight into columns (about twice
-    as fast as generic parsing). None when anything is off; the generic path then names the culprit."""
+    """Fast path for a well-formed detections file with int64 ids: typed decoding straight into columns, checked as
+    columns. None when anything is off; the generic path then names the culprit."""
     if gt.image_ids.dtype != np.int64 or gt.cat_ids.dtype != np.int64:
         return None
-    try:
-        dets = _DETECTIONS.decode(data)
-        n = len(dets)
-        image_ids = np.fromiter((d.image_id for d in dets), np.int64, n)
-        cat_ids = np.fromiter((d.category_id for d in dets), np.int64, n)
-    except (msgspec.DecodeError, msgspec.ValidationError, OverflowError):
+    columns = detection_columns(data)
+    if columns is None:
         return None
-    boxes = np.array([d.bbox for d in dets], np.float64).reshape(n, 4)
-    scores = np.fromiter((d.score for d in dets), np.float64, n)
-    good = (n and np.isfinite(boxes).all() and (boxes[:, 2:] >= 0).all() and np.isfinite(scores).all()
+    image_ids, cat_ids, boxes, scores = columns
+    good = (len(scores) and np.isfinite(boxes).all() and (boxes[:, 2:] >= 0).all() and np.isfinite(scores).all()
             and np.isin(image_ids, gt.image_ids).all() and np.isin(cat_ids, gt.cat_ids).all())
-    return Detections(source, image_ids, cat_ids, boxes, scores) if good else None
+    return Detections(source, *columns) if good else None
 
 
 def _empty_det_columns():

@@ -118,6 +118,27 @@ def test_typed_fast_path_and_generic_path_agree(tmp_path, aodraw_set):
     assert from_files.to_dict() == from_objects.to_dict()
 
 
+def test_lists_decoded_in_pieces_equal_the_whole_list(tmp_path, aodraw_set, monkeypatch):
+    # Detections and annotations are decoded in pieces cut between two objects; a cut inside a string (an extra field
+    # holding "}, {") does not decode, and such a file takes the generic path, with the same result.
+    from evaluators.detection import typed
+
+    gt, dt = aodraw_set
+    tricky = [{**d, "note": "x}, {y" * (n % 3)} for n, d in enumerate(dt)]
+    whole = typed.detection_columns(json.dumps(dt).encode())
+    monkeypatch.setattr(typed, "CHUNK_BYTES", 300)
+    assert len(list(typed._pieces(json.dumps(dt).encode()))) > 100
+    for separators in ((", ", ": "), (",", ":")):
+        pieces = typed.detection_columns(json.dumps(dt, separators=separators).encode())
+        assert all((a == b).all() for a, b in zip(whole, pieces))
+    assert typed.detection_columns(json.dumps(tricky).encode()) is None
+    expected = evaluate_detections(gt, dt).to_dict()
+    assert evaluate_detections(gt, write(tmp_path / "tricky.json", tricky)).to_dict() == expected
+    gt_path = write(tmp_path / "gt.json", gt)
+    assert typed.ground_truth_columns(gt_path.read_bytes()) is not None
+    assert evaluate_detections(gt_path, write(tmp_path / "dt.json", dt)).to_dict() == expected
+
+
 def test_zero_size_ground_truth_boxes_are_kept_with_a_warning():
     # Official slice annotation files hold boxes clipped to zero width: they must load, and count as misses.
     gt = with_ann(bbox=[50, 50, 0, 20], area=0)
