@@ -8,10 +8,9 @@ from data_manifests.fetch import fetch_all
 from evaluators.luss import folders, matching, report, state
 from evaluators.luss.metrics import LUSSEvaluator, LUSSResult
 from imagenet_s import dataset, leaderboard, lists, prepare, submission
-from plumbing.cli import CONTEXT_SETTINGS, ToolkitGroup, download_options, json_option, workers_option
+from plumbing.cli import CONTEXT_SETTINGS, ToolkitGroup, download_options, json_option, shard_option, workers_option
 from plumbing.errors import BadInputError
 from plumbing.files import write_csv, write_json
-from plumbing.jobs import parse_shard
 
 MODES = dataset.MODES
 
@@ -32,7 +31,7 @@ _pred_dir = click.option("--pred-dir", required=True, help="Folder of predicted 
 _names = click.option("--names", "names_file", help="Names list (e.g. ImageNetS_im50_validation.txt): evaluate "
                                                     "only these masks instead of every ground truth.")
 _workers = workers_option()
-_shard = click.option("--shard", help="Process only shard K/N of the sorted masks; needs --save-state.")
+_shard = shard_option("the sorted masks (needs --save-state)")
 _save_state = click.option("--save-state", help="Write the mergeable state (.npz) for `imagenet-s merge`.")
 _categories = click.option("--categories", help="ImageNetS_categories_im{N}.txt: show WordNet ids per class.")
 _json = json_option("Write the official metrics (percent) as JSON.")
@@ -52,12 +51,10 @@ def _limits(command):
     return command
 
 
-def _shard_of(shard: str | None, save_state: str | None):
-    if shard is None:
-        return None
-    if save_state is None:
+def _shard_of(shard: tuple[int, int] | None, save_state: str | None):
+    if shard is not None and save_state is None:
         raise BadInputError("--shard needs --save-state FILE (merge the shards with `imagenet-s merge`)")
-    return parse_shard(shard)
+    return shard
 
 
 def _names_of(names_file: str | None):

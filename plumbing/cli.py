@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import click
 import orjson
 
-from plumbing.errors import EXIT_BAD_INPUT, EXIT_FAILURE, InputWarning, exit_code
+from plumbing.errors import EXIT_BAD_INPUT, EXIT_FAILURE, InputWarning, ToolkitError, exit_code
 from plumbing.jobs import parse_shard
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -71,6 +71,16 @@ class ToolkitGroup(click.Group):
         ``error: ...`` line and its exit code, input warnings ``warning: ...`` lines."""
         with reported_errors():
             return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def needs_extra(extra: str) -> Iterator[None]:
+    """Inside (the imports of a command that needs an optional extra): an ImportError becomes a ToolkitError
+    naming the extra and the pip command that installs it (exit code 1), instead of a traceback."""
+    try:
+        yield
+    except ImportError as exc:
+        raise ToolkitError(f"the {extra} extra is needed ({exc}); pip install 'rawseg-bench[{extra}]'") from None
 
 
 def run_script(main: Callable[[], object]) -> None:

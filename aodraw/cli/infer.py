@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from plumbing.errors import ToolkitError
+from plumbing.cli import needs_extra
 
 
 @click.command()
@@ -47,10 +47,8 @@ def infer(config, checkpoint, images, ann, out, batch_size, amp, slices, nms_iou
     the model's classes by name; without either, the class index (the categories go to RESULTS.images.json)."""
     if not images and not ann:
         raise click.UsageError("give --images DIR, --ann ANN.json or both")
-    try:
+    with needs_extra("train"):
         from aodraw.mmdet.infer import report_table, run_inference
-    except ImportError as exc:
-        raise ToolkitError(f"the train extra is needed ({exc}); pip install 'rawseg-bench[train]'") from None
     summary = run_inference(config, checkpoint, out, images=images, ann=ann, batch_size=batch_size, amp=amp,
                             slices=slices, device=device, workers=workers, nms_iou=nms_iou, report=report)
     click.echo(report_table(summary))

@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 
 from aodraw.recipes import RECIPES
-from plumbing.cli import echo_json, format_option
-from plumbing.errors import ToolkitError, ToolkitRuntimeError
+from plumbing.cli import echo_json, format_option, needs_extra
+from plumbing.errors import ToolkitRuntimeError
 from plumbing.tables import format_table
 
 
@@ -32,10 +32,8 @@ def list_cmd(output_format):
 @format_option("the report (JSON: a list of {name, ok, params, seconds, error})")
 def check_cmd(output_format):
     """Load every shipped config and build its model without weights; one line each."""
-    try:
+    with needs_extra("train"):
         from aodraw.mmdet.launch import check_recipes
-    except ImportError as exc:
-        raise ToolkitError(f"the train extra is needed ({exc}); pip install 'rawseg-bench[train]'") from None
     report = []
     for entry in check_recipes():
         report.append(entry)
