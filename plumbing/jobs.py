@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from plumbing.errors import BadInputError, ToolkitError, ToolkitRuntimeError
-from plumbing.workers import reuse_freed_memory, start_worker, worker_threads
+from plumbing.workers import limit_threads, reuse_freed_memory, start_worker, worker_threads
 
 T = TypeVar("T")
 CONVERTED, SKIPPED, FAILED = "converted", "skipped", "failed"
@@ -150,12 +150,13 @@ def _record(summary: Summary, result: tuple[str, str, str], bar: tqdm) -> None:
 
 
 def run_chunks(task: Callable[[list[T]], Any], items: list[T], workers: int | None = None, progress: bool = True,
-               desc: str = "", initializer: Callable[[], None] | None = None, unit: str = "img") -> Iterator[Any]:
+               desc: str = "", unit: str = "img") -> Iterator[Any]:
     """Yield ``task(chunk)`` for chunks of ``items``, in worker processes when ``workers`` > 1; the loop of the
     scorers, whose workers return small partial states that the caller merges.
 
     Chunks hold at most 64 items and there are about 8 per worker, so the bar moves and the load balances.
-    ``initializer`` runs once in each worker. The first error cancels the remaining chunks and is raised."""
+    Each worker runs its libraries on ``worker_threads(workers, cores)`` threads, as ``run_jobs``'s do. The first
+    error cancels the remaining chunks and is raised."""
     workers = max(1, workers or default_workers())
     size = max(1, min(64, len(items) // (workers * 8) or 1))
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
@@ -166,7 +167,8 @@ def run_chunks(task: Callable[[list[T]], Any], items: list[T], workers: int | No
                 bar.update(len(chunk))
             return
         with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=get_context("forkserver"),
-                                 initializer=initializer) as pool:
+                                 initializer=limit_threads,
+                                 initargs=(worker_threads(workers, default_workers()),)) as pool:
             pending = {pool.submit(task, chunk): len(chunk) for chunk in chunks}
             try:
                 while pending:

@@ -11,7 +11,6 @@ import os
 from functools import partial
 from typing import Any, Protocol
 
-import cv2
 import numpy as np
 
 from evaluators.luss.masks import MaskFolder, pair_names
@@ -66,10 +65,6 @@ def _match_chunk(gt: MaskSource, pred: MaskSource, num_classes: int, names: list
     return counter
 
 
-def _one_opencv_thread() -> None:
-    cv2.setNumThreads(1)  # one process per core; OpenCV's own threads would only compete
-
-
 def accumulate_evaluation(gt_dir: Any, pred_dir: Any, num_classes: int, match: Any = None, *,
                           names: list[str] | None = None, shard: tuple[int, int] | None = None,
                           workers: int | None = None, progress: bool = True) -> LUSSEvaluator:
@@ -80,7 +75,7 @@ def accumulate_evaluation(gt_dir: Any, pred_dir: Any, num_classes: int, match: A
     chosen = select_images(gt, pred, names, shard)
     task = partial(_evaluate_chunk, gt, pred, num_classes, match_lookup(match))
     total = LUSSEvaluator(num_classes)
-    for part in run_chunks(task, chosen, workers, progress, "evaluate", _one_opencv_thread):
+    for part in run_chunks(task, chosen, workers, progress, "evaluate"):
         total.merge(part)
     return total
 
@@ -113,8 +108,7 @@ def accumulate_matching(gt_dir: Any, pred_dir: Any, num_classes: int, *, names: 
     gt, pred = as_source(gt_dir), as_source(pred_dir)
     chosen = select_images(gt, pred, names, shard)
     total = MatchCounter(num_classes)
-    for part in run_chunks(partial(_match_chunk, gt, pred, num_classes), chosen, workers, progress, "match",
-                           _one_opencv_thread):
+    for part in run_chunks(partial(_match_chunk, gt, pred, num_classes), chosen, workers, progress, "match"):
         total.merge(part)
     return total
 
