@@ -59,7 +59,9 @@ def atomic_write(path: str | os.PathLike, fill: Callable[[BinaryIO], object]) ->
     try:
         with os.fdopen(fd, "wb") as f:
             fill(f)
-        commit_temp(tmp, path)
+            f.flush()
+            os.fsync(f.fileno())  # while it is open: commit_temp would open the file again for this
+        os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
