@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import functools
 import http.server
-import shutil
 import threading
 
 import pytest
 from board_data import write_detection_set
-from train_extra import CI
-
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "browser: drives headless Chromium (skipped without it, except under CI)")
+from headless import chromium_path, launch
 
 
 @pytest.fixture(scope="session")
@@ -25,32 +17,15 @@ def detection_set(tmp_path_factory):
     return write_detection_set(tmp_path_factory.mktemp("aodraw"))
 
 
-def chromium_path() -> str:
-    """The Chromium executable; skips the test when it (or Playwright) is missing, fails instead under CI=true."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        found = None
-    if found is None:
-        message = "headless Chromium tests need Debian's chromium package and playwright (.ci/run installs both)"
-        if CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
-
-
 @pytest.fixture
 def browser_page(tmp_path):
     """A Playwright page in a fresh Chromium profile under tmp_path, with every console message, page error and
     failed request collected in ``page.problems``."""
-    executable = chromium_path()
+    chromium_path()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=executable, headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 900})
+        context = launch(pw, tmp_path / "profile")
         page = context.pages[0] if context.pages else context.new_page()
         page.problems = []
         page.on("console", lambda m: page.problems.append(f"console {m.type}: {m.text}")
@@ -60,6 +35,20 @@ def browser_page(tmp_path):
         page.on("response", lambda r: page.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
         try:
             yield page
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def browser_page_without_js(tmp_path):
+    """A Playwright page in a fresh Chromium profile with JavaScript turned off."""
+    chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        context = launch(pw, tmp_path / "profile-nojs", java_script_enabled=False)
+        try:
+            yield context.pages[0] if context.pages else context.new_page()
         finally:
             context.close()
 
