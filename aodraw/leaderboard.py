@@ -112,7 +112,7 @@ def reference_rows(preset: str) -> list[dict]:
         rows.append({"method": f"{entry.get('detector', '')} {entry.get('backbone', '')}".strip() or entry["name"],
                      "input": "raw" if entry.get("input", "").startswith("raw") else "srgb",
                      "backbone": entry.get("backbone", ""), "pretraining": "RAW" if pretrained_raw else "sRGB",
-                     "AP": ap / 100, "_reference": True, "_note": entry.get("name", "")})
+                     "AP": ap / 100, "_reference": True})
     return rows
 
 
@@ -120,7 +120,7 @@ def site_board(rows: list[dict], preset: str) -> Board:
     """The site board of a leaderboard's ``rows`` (as ``leaderboard`` returns them), the shipped recipes' published
     AP as reference rows, per-condition AP columns shaded by value, and one page per scored submission."""
     names = [c[len(CONDITION_PREFIX):] for c in board_columns(rows) if c.startswith(CONDITION_PREFIX)]
-    columns = (Column("method", "Method", numeric=False), Column("rank", "Rank", digits=0),
+    columns = (Column("method", "Method", numeric=False), Column("rank", "Rank", digits=0, ascending_first=True),
                Column("input", "Input", numeric=False), Column("backbone", "Backbone", numeric=False),
                Column("pretraining", "Pre-training", numeric=False),
                *(Column(k, k, scale=100, title="percent, AODRaw protocol") for k in METRICS),

@@ -116,7 +116,7 @@ def reference_rows(num_classes: int) -> list[dict]:
 def site_board(rows: list[dict], num_classes: int) -> Board:
     """The site board of a leaderboard's ``rows`` (as ``leaderboard`` returns them) with the recipes' published
     baselines as reference rows, and one page per scored archive (metrics, per-class IoUs, IoU histogram)."""
-    columns = (Column("method", "Method", numeric=False), Column("rank", "Rank", digits=0),
+    columns = (Column("method", "Method", numeric=False), Column("rank", "Rank", digits=0, ascending_first=True),
                *(Column(k, k, digits=2, title="percent") for k in ("mIoU", "Acc", "mBIoU", "FMeasure")),
                *(Column(k, k, digits=2, shade=True, title="mIoU of the classes of that size, percent")
                  for k in ("S", "MS", "ML", "L")),

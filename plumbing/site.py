@@ -34,7 +34,8 @@ MANIFEST = "board.json"
 class Column:
     """A table column: ``key`` in the row dicts, the header ``label``, ``numeric`` values shown as ``value * scale``
     with ``digits`` decimals (None, NaN and negative values, pycocotools' -1, show as undefined), ``shade`` to tint
-    cells by value within the column, and ``title``, an explanation shown on hover."""
+    cells by value within the column, ``title``, an explanation shown on hover, and ``ascending_first`` for columns
+    where lower is better (a rank): the first sort by it is ascending."""
 
     key: str
     label: str
@@ -43,6 +44,7 @@ class Column:
     digits: int = 1
     shade: bool = False
     title: str = ""
+    ascending_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ def render_table(table: Table, sortable: bool = False) -> str:
         attrs = ' scope="col"' + (' data-type="number"' if column.numeric else "")
         if column.title:
             attrs += f' title="{escape(column.title)}"'
+        if column.ascending_first:
+            attrs += ' data-first="ascending"'
         if table.sorted_by == column.key:
             attrs += ' aria-sort="descending"'
         head.append(f"<th{attrs}>{escape(column.label)}</th>")

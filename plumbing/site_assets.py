@@ -48,7 +48,7 @@ SCRIPT = """\
     var numeric = header.getAttribute("data-type") === "number";
     var now = header.getAttribute("aria-sort");
     var order = now === "descending" ? "ascending" : now === "ascending" ? "descending"
-      : numeric ? "descending" : "ascending";
+      : header.getAttribute("data-first") || (numeric ? "descending" : "ascending");
     var sign = order === "ascending" ? 1 : -1;
     var body = table.tBodies[0];
     var rows = Array.prototype.slice.call(body.rows).map(function (row, position) {

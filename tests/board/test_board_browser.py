@@ -100,6 +100,10 @@ def test_board_sorts_by_click_and_keyboard_and_pages_link_back(site, browser_pag
     assert len(values) == 3 and values == sorted(values, reverse=True)
     page.keyboard.press("Space")
     assert numbers(column(page, fog)) == sorted(values)
+    rank = header_index(page, "Rank")
+    page.locator("thead th").nth(rank).locator("button").click()  # lower is better: ascending first
+    assert page.locator("thead th").nth(rank).get_attribute("aria-sort") == "ascending"
+    assert column(page, rank)[:4] == ["1", "2", "3", ""]
     shaded = page.locator("tbody tr:not(.reference) td").nth(fog - 1).evaluate(
         "cell => getComputedStyle(cell).backgroundColor")
     assert shaded.startswith("rgba(26, 127, 85")
