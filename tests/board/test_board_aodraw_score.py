@@ -103,7 +103,14 @@ def test_leaderboard_ranks_caches_and_has_a_column_per_condition(detection_set, 
     again = leaderboard(board, gt, notify=messages.append)
     assert messages == [] and [r["submission"] for r in again] == ["good.zip", "bare.json", "shaky.zip", "evil.zip"]
     assert board_columns(again) == list(rows[0])
-    assert again[0]["record"]["metrics"] == truth.metrics
+    assert again[0]["record"]["metrics"] == truth.metrics and again[0]["plots"] == []
+    drawn = leaderboard(board, gt, notify=messages.append, plots=True)  # plots wanted now: scored again, once
+    assert messages == ["scoring bare.json", "scoring good.zip", "scoring shaky.zip"]  # not the refused one
+    assert [p.name for p in drawn[0]["plots"]] == ["pr_curves.png", "conditions_ap.png"]
+    assert drawn[0]["plots"][0].read_bytes()[:4] == b"\x89PNG"
+    messages.clear()
+    leaderboard(board, gt, notify=messages.append, plots=True)
+    assert messages == []
 
 
 def test_reference_rows_come_from_the_recipes_published_ap():
