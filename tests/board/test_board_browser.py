@@ -17,10 +17,12 @@ from imagenet_s.cli import main as imagenet_main
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def site(detection_set, tmp_path):
-    """Both benchmarks' boards in one site: (site folder, AODRaw CSV rows, ImageNet-S CSV rows)."""
+@pytest.fixture(scope="module")
+def site(detection_set, tmp_path_factory):
+    """Both benchmarks' boards in one site, built once for the module (the tests only read it): (site folder,
+    AODRaw CSV rows, ImageNet-S CSV rows)."""
     gt, dt = detection_set
+    tmp_path = tmp_path_factory.mktemp("site")
     subs = tmp_path / "subs"
     subs.mkdir()
     detection_zip(subs / "alpha.zip", dt, method_txt("Alpha"))
