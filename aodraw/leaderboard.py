@@ -2,7 +2,6 @@
 (``plumbing.archives.ScoreCache``), and its board for the static site (``plumbing.site``)."""
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable
 from dataclasses import asdict
@@ -14,7 +13,7 @@ from evaluators.report import plot_detection
 from plumbing.archives import ArchiveLimits, ScoreCache, list_submissions
 from plumbing.errors import BadInputError
 from plumbing.hashing import file_digest
-from plumbing.site import Board, Column, Page, Table, page_slug
+from plumbing.site import Board, Column, Page, Table, page_slug, registry_entries
 
 METRICS = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 HEAD_COLUMNS = ("rank", "method", "submission", "input", "backbone", "pretraining", "link", *METRICS)
@@ -97,14 +96,9 @@ def reference_rows(preset: str) -> list[dict]:
     """The published baselines of the shipped recipes for ``preset`` as marked board rows (AP as a fraction): read
     from ``aodraw.recipes.RECIPES`` (``published_AP`` in percent; slice recipes for ``aodraw-slice``, the others
     for ``aodraw``); no rows when the registry is missing or has no published number."""
-    try:
-        registry = importlib.import_module("aodraw.recipes")
-    except ImportError:
-        return []
     wanted = "slice" if preset == "aodraw-slice" else "downsample"
     rows = []
-    for recipe in getattr(registry, "RECIPES", ()):
-        entry = recipe.to_dict() if hasattr(recipe, "to_dict") else dict(recipe)
+    for entry in registry_entries("aodraw.recipes"):
         ap = entry.get("published_AP")
         if not isinstance(ap, (int, float)) or entry.get("data", "downsample") != wanted:
             continue

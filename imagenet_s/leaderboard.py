@@ -2,7 +2,6 @@
 (``plumbing.archives.ScoreCache``), and its board for the static site (``plumbing.site``)."""
 from __future__ import annotations
 
-import importlib
 import math
 import os
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from imagenet_s.submission import METHOD_FIELDS, Limits, score_submission
 from plumbing.archives import ScoreCache, list_submissions
 from plumbing.errors import BadInputError
 from plumbing.hashing import file_digest
-from plumbing.site import Board, Column, Page, Table, page_slug
+from plumbing.site import Board, Column, Page, Table, page_slug, registry_entries
 
 BOARD_COLUMNS = ("rank", "method", "archive", "match", *METRIC_KEYS, "training_data", "training_scheme",
                  "networks", "link", "sha256", "status")
@@ -93,14 +92,8 @@ def reference_rows(num_classes: int) -> list[dict]:
     """Published baselines of the shipped ImageNet-S recipes for mode ``num_classes`` as marked board rows: read
     from ``imagenet_s.recipes.RECIPES`` when that registry exists (objects or dicts with ``name``, ``mode``,
     ``backbone``, ``published_mIoU_val``/``published_mIoU_test`` in percent); no rows when it does not."""
-    try:
-        registry = importlib.import_module("imagenet_s.recipes")
-    except ImportError:
-        return []
     rows = []
-    for recipe in getattr(registry, "RECIPES", ()):
-        entry = recipe if isinstance(recipe, dict) else (recipe.to_dict() if hasattr(recipe, "to_dict")
-                                                         else vars(recipe))
+    for entry in registry_entries("imagenet_s.recipes"):
         if str(entry.get("mode")) != str(num_classes):
             continue
         for split in ("val", "test"):

@@ -13,6 +13,8 @@ their CSV/JSON come from; this module only renders them.
 """
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json
 import math
 import os
@@ -83,6 +85,27 @@ class Board:
     description: str
     table: Table
     pages: list[Page] = field(default_factory=list)
+
+
+def registry_entries(module: str, attribute: str = "RECIPES") -> list[dict]:
+    """The entries of a recipes registry (``module.attribute``: dicts, or objects with ``to_dict()``, dataclasses or
+    plain attributes) as dicts, for the published reference rows of a board. An empty list when the module cannot be
+    imported or has no such registry: boards then simply have no reference rows."""
+    try:
+        registry = importlib.import_module(module)
+    except ImportError:
+        return []
+    entries = []
+    for item in getattr(registry, attribute, None) or ():
+        if isinstance(item, dict):
+            entries.append(dict(item))
+        elif hasattr(item, "to_dict"):
+            entries.append(dict(item.to_dict()))
+        elif dataclasses.is_dataclass(item):
+            entries.append(dataclasses.asdict(item))
+        elif hasattr(item, "__dict__"):
+            entries.append(dict(vars(item)))
+    return entries
 
 
 def page_slug(name: str, digest: str) -> str:
