@@ -153,7 +153,7 @@ def _page(row: dict) -> Page:
         [{"name": n, **c} for n, c in record["conditions"].items()])
     categories = Table("Per category, percent", (
         Column("name", "Category", numeric=False), Column("AP", "AP", scale=100), Column("AP50", "AP50", scale=100)),
-        [{"name": n, **c} for n, c in record["categories"].items()])
+        [{"name": n, **c} for n, c in record["categories"].items()], collapsed=True)
     alts = {"pr_curves.png": "Precision-recall curves at IoU 0.50 per condition",
             "conditions_ap.png": "AP per condition"}
     images = [(p, f"{alts.get(Path(p).name, Path(p).stem)}, {row['method']}") for p in row.get("plots", [])]

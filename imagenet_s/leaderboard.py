@@ -144,7 +144,7 @@ def _page(row: dict, num_classes: int) -> Page:
     ious = record.get("IoUs") or []
     per_class = Table("IoU per class, percent (0 = background)",
                       (Column("id", "Class id", digits=0), Column("IoU", "IoU", digits=2)),
-                      [{"id": i, "IoU": v} for i, v in enumerate(ious)])
+                      [{"id": i, "IoU": v} for i, v in enumerate(ious)], collapsed=True)
     images = [(p, f"Histogram of the per-class IoUs of {row['method']}") for p in row.get("plots", [])]
     return Page(row["_page"], row["method"], facts, [metrics, per_class], images)
 

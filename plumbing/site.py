@@ -54,12 +54,14 @@ class Table:
     """A table of ``rows`` (dicts keyed by the columns' keys). A row may carry ``_page`` (the slug of its
     submission page: the first column links there), ``_reference`` (True: a published baseline, marked) and
     ``_note`` (shown after the first cell). ``sorted_by`` names the column the rows are already sorted by
-    (descending), marked with ``aria-sort``."""
+    (descending), marked with ``aria-sort``. A ``collapsed`` table (a long one, on a submission page) sits in a
+    ``details`` element after the plots, open on demand (no script needed)."""
 
     caption: str
     columns: tuple[Column, ...]
     rows: list[dict]
     sorted_by: str | None = None
+    collapsed: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,9 +200,11 @@ def _board_html(board: Board) -> str:
 
 def _page_html(board: Board, page: Page, images: list[tuple[str, str]]) -> str:
     facts = "\n".join(f"<dt>{escape(k)}</dt><dd>{_linked(v)}</dd>" for k, v in page.facts)
-    tables = "\n".join(f'<div class="scroll">{render_table(t)}</div>' for t in page.tables)
+    tables = "\n".join(f'<div class="scroll">{render_table(t)}</div>' for t in page.tables if not t.collapsed)
     figures = "\n".join(f'<figure><img src="{escape(src)}" alt="{escape(alt)}"><figcaption>{escape(alt)}'
                         "</figcaption></figure>" for src, alt in images)
+    figures += "".join(f'\n<details><summary>{escape(t.caption)} ({len(t.rows)} rows)</summary>'
+                       f'<div class="scroll">{render_table(t)}</div></details>' for t in page.tables if t.collapsed)
     return _document(f"{page.title} \u2013 {board.title}", (
         f'<nav><a href="index.html" rel="up">Back to {escape(board.title)}</a> | '
         f'<a href="../index.html">All leaderboards</a></nav>\n<main>\n<h1>{escape(page.title)}</h1>\n'

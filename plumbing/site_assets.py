@@ -31,6 +31,8 @@ dd { margin: 0; overflow-wrap: anywhere; }
 figure { margin: 1.5rem 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
 figcaption { color: var(--muted); font-size: .9rem; }
+details { margin: 1rem 0; }
+summary { cursor: pointer; font-weight: 600; }
 """
 
 SCRIPT = """\

@@ -119,6 +119,10 @@ def test_board_sorts_by_click_and_keyboard_and_pages_link_back(site, browser_pag
     assert len(widths) == 2 and min(widths) > 100
     overall = page.locator("table").first.locator("tbody td").first.inner_text()
     assert overall == f"{100 * float(aodraw_rows[1]['AP']):.1f}"
+    categories = page.locator("details table tbody tr")
+    assert not categories.first.is_visible()
+    page.click("details summary")  # the long per-category table opens on demand
+    assert categories.first.is_visible() and categories.count() == 61  # the synthetic set's object classes
     page.screenshot(path=str(tmp_path / "submission.png"), full_page=True)
     page.click("a[rel=up]")
     page.wait_for_url(f"{base}/aodraw-aodraw/index.html")
