@@ -37,7 +37,8 @@ def board_columns(rows: list[dict]) -> list[str]:
 def leaderboard(directory: str | os.PathLike, gt: str | os.PathLike, preset: str = "aodraw", *,
                 cache_dir: str | os.PathLike | None = None, limits: ArchiveLimits | None = None,
                 notify: Callable[[str], None] = print, plots: bool = False) -> list[dict]:
-    """Score every ``*.zip`` and ``*.json`` submission in ``directory`` once; rows best AP first, refused ones last.
+    """Score every ``*.zip`` and ``*.json`` submission in ``directory`` (but ``gt`` itself) once; rows best AP
+    first, refused ones last.
 
     A row holds ``board_columns`` keys (metrics as fractions, -1 undefined; ``AP_<bucket>`` per condition bucket),
     ``conditions`` (bucket -> AP), ``record`` (the JSON of ``aodraw score``) and ``plots`` (PR curves and
@@ -47,7 +48,8 @@ def leaderboard(directory: str | os.PathLike, gt: str | os.PathLike, preset: str
         BadInputError: no submission in ``directory``; a malformed ground truth.
     """
     directory, limits = Path(directory), limits or ArchiveLimits()
-    submissions = list_submissions(directory, ["*.zip", "*.json"], ".zip or .json submissions")
+    submissions = [p for p in list_submissions(directory, ["*.zip", "*.json"], ".zip or .json submissions")
+                   if p.resolve() != Path(gt).resolve()]  # the ground truth kept beside the submissions
     truth = load_ground_truth(gt)
     cache = ScoreCache(cache_dir if cache_dir is not None else directory / ".scores",
                        [file_digest(gt, "sha256"), preset, asdict(limits)])

@@ -113,6 +113,14 @@ def test_leaderboard_ranks_caches_and_has_a_column_per_condition(detection_set, 
     assert messages == []
 
 
+def test_the_ground_truth_beside_the_submissions_is_not_a_submission(detection_set, tmp_path):
+    gt, dt = detection_set
+    (tmp_path / "gt.json").write_bytes(gt.read_bytes())
+    detection_zip(tmp_path / "net.zip", dt, method_txt("Net"))
+    rows = leaderboard(tmp_path, tmp_path / "gt.json", notify=lambda m: None)
+    assert [r["submission"] for r in rows] == ["net.zip"] and rows[0]["status"] == "ok"
+
+
 def test_reference_rows_come_from_the_recipes_published_ap():
     published = [r for r in RECIPES if r.published_AP is not None]
     downsample, sliced = reference_rows("aodraw"), reference_rows("aodraw-slice")
