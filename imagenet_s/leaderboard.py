@@ -91,7 +91,8 @@ def _score_entry(archive: Path, digest: str, gt: MaskFolder, num_classes, names,
 def reference_rows(num_classes: int) -> list[dict]:
     """Published baselines of the shipped ImageNet-S recipes for mode ``num_classes`` as marked board rows: read
     from ``imagenet_s.recipes.RECIPES`` when that registry exists (objects or dicts with ``name``, ``mode``,
-    ``backbone``, ``published_mIoU_val``/``published_mIoU_test`` in percent); no rows when it does not."""
+    ``backbone``, ``pretraining``, ``scheme``, ``published_mIoU_val``/``published_mIoU_test`` in percent); no rows
+    when it does not."""
     rows = []
     for entry in registry_entries("imagenet_s.recipes"):
         if str(entry.get("mode")) != str(num_classes):
@@ -100,7 +101,8 @@ def reference_rows(num_classes: int) -> list[dict]:
             value = entry.get(f"published_mIoU_{split}")
             if isinstance(value, (int, float)):
                 rows.append({"method": entry.get("name", "recipe"), "networks": entry.get("backbone", ""),
-                             "training_scheme": entry.get("pretraining", ""), "mIoU": float(value),
+                             "training_data": entry.get("pretraining", ""),
+                             "training_scheme": entry.get("scheme", ""), "mIoU": float(value),
                              "_reference": True, "_note": f"published, {split} set"})
                 break
     return rows
@@ -113,7 +115,9 @@ def site_board(rows: list[dict], num_classes: int) -> Board:
                *(Column(k, k, digits=2, title="percent") for k in ("mIoU", "Acc", "mBIoU", "FMeasure")),
                *(Column(k, k, digits=2, shade=True, title="mIoU of the classes of that size, percent")
                  for k in ("S", "MS", "ML", "L")),
-               Column("training_data", "Training data", numeric=False), Column("networks", "Networks", numeric=False),
+               Column("training_data", "Training data", numeric=False),
+               Column("training_scheme", "Training scheme", numeric=False),
+               Column("networks", "Networks", numeric=False),
                Column("match", "Match", numeric=False), Column("archive", "Archive", numeric=False),
                Column("status", "Status", numeric=False))
     table_rows, pages = [], []
