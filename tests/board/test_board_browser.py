@@ -8,6 +8,7 @@ import zipfile
 import pytest
 from board_data import detection_zip, jittered, method_txt
 from click.testing import CliRunner
+from headless import chromium_path
 from luss.luss_data import make_pairs, write_pairs
 
 from aodraw.cli import main as aodraw_main
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.browser
 def site(detection_set, tmp_path_factory):
     """Both benchmarks' boards in one site, built once for the module (the tests only read it): (site folder,
     AODRaw CSV rows, ImageNet-S CSV rows)."""
+    chromium_path()  # skip (or fail under CI) before building anything
     gt, dt = detection_set
     tmp_path = tmp_path_factory.mktemp("site")
     subs = tmp_path / "subs"
