@@ -41,9 +41,8 @@ UNMATCHED = -1  # what the assignment maps clusters without a class to
 
 def _kept(values: np.ndarray, limit: int, fill: int, dtype) -> np.ndarray:
     """``values`` where 0 <= value < limit, else ``fill``, as ``dtype`` (negative values included)."""
-    if values.dtype.kind == "u":
-        return np.where(values < limit, values, fill).astype(dtype, copy=False)
-    return np.where(values.astype(np.uint64) < limit, values, fill).astype(dtype, copy=False)
+    inside = values < limit if values.dtype.kind == "u" else values.astype(np.uint64) < limit
+    return np.where(inside, values.astype(dtype), np.asarray(fill, dtype))
 
 
 def joint_counts(gt: np.ndarray, pred: np.ndarray, num_classes: int, clusters: int) -> np.ndarray:
