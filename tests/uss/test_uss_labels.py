@@ -44,7 +44,11 @@ def test_coco_fine_to_27_and_compact_171_match_the_full_table():
 
 
 def test_coco27_summary_counts():
-    for coarse_id, name, kind, _fine, counts in (r for r in _rows("### Coarse classes") if len(r) == 5):
+    rows = [r for r in _rows("### Coarse classes") if len(r) == 5]
+    assert len(rows) == 27
+    for coarse_id, name, kind, _fine, counts in rows:
+        assert preset("cocostuff27").names[int(coarse_id)] == name
+        assert (kind == "thing") == (int(coarse_id) < labels.COCO27_THINGS)
         used, total = (int(x) for x in counts.split("/"))
         members = np.flatnonzero(labels.coco27_table()[:182] == int(coarse_id))
         assert len(members) == total
