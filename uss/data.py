@@ -8,6 +8,7 @@ Potsdam ``ROOT/gt/<id>.mat`` with the split list ``ROOT/labelled_test.txt``.
 from __future__ import annotations
 
 import os
+import shutil
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -16,7 +17,6 @@ from data_manifests import manifest as manifests
 from data_manifests.fetch import default_cache_dir, fetch_all
 from evaluators.uss.datasets import CURATED_COCO, preset
 from plumbing.errors import BadInputError
-from plumbing.files import atomic_write_bytes
 
 ANNOTATIONS_ZIP = "stuffthingmaps_trainval2017.zip"
 COCO_VAL = "annotations/val2017"
@@ -90,8 +90,8 @@ def curated_names(root: str | os.PathLike, **options) -> list[str]:
 def prepare(dataset: str, root: str | os.PathLike, **options) -> list[str]:
     """Put a dataset in its evaluation layout under ``root`` and check it; returns lines to print.
 
-    COCO-Stuff: extracts ``val2017/*.png`` of the downloaded archive into ``root/annotations/val2017`` (existing
-    files are kept), fetches the curated list and checks that every curated image has its annotation. Cityscapes,
+    COCO-Stuff: extracts ``val2017/*.png`` of the downloaded archive into ``root/annotations/val2017`` (unless that
+    folder exists), fetches the curated list and checks that every curated image has its annotation. Cityscapes,
     Potsdam: checks the local copy.
 
     Raises:
@@ -103,16 +103,10 @@ def prepare(dataset: str, root: str | os.PathLike, **options) -> list[str]:
         return _check_potsdam(root)
     target, archive = root / COCO_VAL, root / ANNOTATIONS_ZIP
     written = 0
-    if archive.is_file():
-        check_annotation_zip(archive)
-        with zipfile.ZipFile(archive) as z:
-            for member in z.namelist():
-                name = _val_member(member)
-                if name and not (target / name).exists():
-                    atomic_write_bytes(target / name, z.read(member))
-                    written += 1
-    elif not target.is_dir():
-        raise BadInputError(f"{archive}: no such file (run `uss download --dataset {dataset} --root {root}`)")
+    if not target.is_dir():
+        if not archive.is_file():
+            raise BadInputError(f"{archive}: no such file (run `uss download --dataset {dataset} --root {root}`)")
+        written = _extract_val(archive, target)
     ids = curated_names(root, **options)
     missing = [i for i in ids if not (target / f"{i}.png").is_file()]
     if missing:
@@ -120,6 +114,25 @@ def prepare(dataset: str, root: str | os.PathLike, **options) -> list[str]:
                             f"{', '.join(missing[:5])}")
     return [f"{target}: {written} annotations extracted; all {len(ids)} curated images present",
             f"evaluate with: uss evaluate --dataset {dataset} --gt-dir {target} --pred-dir PRED --names curated"]
+
+
+def _extract_val(archive: Path, target: Path) -> int:
+    """Extract the archive's ``val2017/*.png`` into a temporary sibling folder, flush once, then rename it to
+    ``target``: an interrupted run leaves no ``target`` (and its temporary folder is cleared on the next run)."""
+    check_annotation_zip(archive)
+    partial = target.parent / f".{target.name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    written = 0
+    with zipfile.ZipFile(archive) as z:
+        for member in z.namelist():
+            name = _val_member(member)
+            if name:
+                (partial / name).write_bytes(z.read(member))
+                written += 1
+    os.sync()
+    os.replace(partial, target)
+    return written
 
 
 def _check_cityscapes(root: Path) -> list[str]:
