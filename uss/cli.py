@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from evaluators.uss import datasets, folders, metrics, report
-from plumbing.cli import CONTEXT_SETTINGS, ToolkitGroup, download_options, json_option, shard_option, workers_option
+from plumbing.cli import CONTEXT_SETTINGS, ToolkitGroup, download_options, json_option, workers_option
 from plumbing.files import write_csv, write_json
 from uss import data
 
@@ -38,9 +38,8 @@ def main():
 @click.option("--data-root", type=click.Path(file_okay=False), help="Where `uss download` put the curated list "
                                                                    "[default: a cache folder].")
 @workers_option()
-@shard_option("the sorted ground-truth files")
 def evaluate_cmd(dataset, gt_dir, pred_dir, names_file, clusters, matching, mean, extra, json_out, csv_out,
-                 data_root, workers, shard):
+                 data_root, workers):
     """Score predicted cluster maps with the USS protocol (STEGO's numbers by default)."""
     names = None
     if names_file == "curated":
@@ -50,7 +49,7 @@ def evaluate_cmd(dataset, gt_dir, pred_dir, names_file, clusters, matching, mean
     elif names_file is not None:
         names = folders.read_names(names_file)
     result = folders.evaluate_tree(dataset, gt_dir, pred_dir, clusters, matching=matching, mean=mean, extra=extra,
-                                   names=names, shard=shard, workers=workers)
+                                   names=names, workers=workers)
     if json_out:
         write_json(json_out, result.to_dict())
     if csv_out:
