@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from evaluators.uss import datasets, folders, metrics, report
-from plumbing.cli import CONTEXT_SETTINGS, ToolkitGroup, download_options, json_option, workers_option
+from plumbing.cli import (
+    CONTEXT_SETTINGS,
+    ToolkitGroup,
+    download_options,
+    echo_json,
+    format_option,
+    json_option,
+    workers_option,
+)
 from plumbing.files import write_csv, write_json
 from uss import data
 
@@ -38,8 +46,9 @@ def main():
 @click.option("--data-root", type=click.Path(file_okay=False), help="Where `uss download` put the curated list "
                                                                    "[default: a cache folder].")
 @workers_option()
+@format_option("the scores")
 def evaluate_cmd(dataset, gt_dir, pred_dir, names_file, clusters, matching, mean, extra, json_out, csv_out,
-                 data_root, workers):
+                 data_root, workers, output_format):
     """Score predicted cluster maps with the USS protocol (STEGO's numbers by default)."""
     names = None
     if names_file == "curated":
@@ -54,8 +63,11 @@ def evaluate_cmd(dataset, gt_dir, pred_dir, names_file, clusters, matching, mean
         write_json(json_out, result.to_dict())
     if csv_out:
         write_csv(csv_out, ("id", "class", "IoU", "cluster"), report.class_rows(result))
-    click.echo(report.summary_table(result))
-    click.echo(report.class_table(result))
+    if output_format == "json":
+        echo_json(result.to_dict())
+    else:
+        click.echo(report.summary_table(result))
+        click.echo(report.class_table(result))
 
 
 @main.command("download")

@@ -11,6 +11,7 @@ from scipy.io import savemat
 from stego_reference import StegoMetric
 
 from evaluators.uss import evaluate_tree, labels
+from plumbing.errors import BadInputError
 from uss.cli import main
 
 
@@ -125,6 +126,29 @@ def test_cityscapes_label_ids_and_potsdam_arrays(tmp_path):
     result = evaluate_tree("potsdam3", pots, pots_pred, workers=1, progress=False)
     assert result.metrics["mIoU"] == 100 and result.metrics["pixel_accuracy"] == 100
     assert result.class_names == ("roads and cars", "buildings and clutter", "trees and vegetation")
+
+
+def test_prediction_formats_and_refusals(tmp_path):
+    from evaluators.uss.datasets import read_array
+
+    ids = np.array([[0, 300], [65535, 7]])
+    rgb = np.stack([np.zeros_like(ids), ids >> 8, ids & 255], -1).astype(np.uint8)  # OpenCV order: B, G, R
+    cv2.imwrite(str(tmp_path / "rgb.png"), rgb)
+    assert read_array(tmp_path / "rgb.png").tolist() == ids.tolist()  # the LUSS codec R + 256 G
+    np.save(tmp_path / "f.npy", np.zeros((2, 2), np.float32))
+    savemat(tmp_path / "two.mat", {"a": np.zeros((2, 2), np.uint8), "b": np.ones((2, 2), np.uint8)})
+    (tmp_path / "junk.png").write_bytes(b"not a png")
+    for name, message in (("f.npy", "2-D integer array"), ("two.mat", "expected a 'gt' array"),
+                          ("junk.png", "not a readable PNG"), ("none.npy", "no such file")):
+        with pytest.raises(BadInputError, match=message):
+            read_array(tmp_path / name)
+
+
+def test_json_on_stdout(tmp_path):
+    gt, pred, _ids, _pairs = _coco_tree(tmp_path, count=2)
+    result = _run("evaluate", "--dataset", "cocostuff27", "--gt-dir", gt, "--pred-dir", pred, "--clusters", 30,
+                  "--format", "json", "--workers", 1)
+    assert result.exit_code == 0 and json.loads(result.stdout)["num_images"] == 2
 
 
 @pytest.mark.parametrize("args", [["--help"], ["evaluate", "--help"]])
