@@ -119,7 +119,7 @@ def read_ground_truth(path: Path, spec: Preset) -> np.ndarray:
         if raw.min() < 0 or raw.max() > 255:
             raise BadInputError(f"{path}: values {raw.min()}..{raw.max()} outside 0..255 for {spec.name}")
         raw = raw.astype(np.uint8)
-    classes = spec.table[raw]
+    classes = cv2.LUT(np.ascontiguousarray(raw), spec.table)
     if (spec.table == labels.INVALID).any() and (classes == labels.INVALID).any():
         bad = np.unique(raw[classes == labels.INVALID])
         raise BadInputError(f"{path}: value(s) {', '.join(map(str, bad[:5]))} do not occur in {spec.name} ground "

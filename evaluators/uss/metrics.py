@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -45,13 +47,26 @@ def _kept(values: np.ndarray, limit: int, fill: int, dtype) -> np.ndarray:
     return np.where(inside, values.astype(dtype), np.asarray(fill, dtype))
 
 
+@lru_cache(maxsize=16)
+def _key_tables(num_classes: int, clusters: int) -> tuple[np.ndarray, np.ndarray]:
+    """uint16 look-up tables of 8-bit values: prediction -> (cluster or K) * C, ground truth -> class or (K + 1) * C."""
+    values = np.arange(256)
+    bins = (clusters + 1) * num_classes
+    return ((np.minimum(values, clusters) * num_classes).astype(np.uint16),
+            np.where(values < num_classes, values, bins).astype(np.uint16))
+
+
 def joint_counts(gt: np.ndarray, pred: np.ndarray, num_classes: int, clusters: int) -> np.ndarray:
     """One image's int64 (K + 1, C) pixel counts by (cluster, class); row K collects predictions outside 0..K-1,
     ground truth outside 0..C-1 is not counted. ``gt`` and ``pred``: (H, W) integer arrays of one shape."""
     c, k = num_classes, clusters
     bins = (k + 1) * c
     if (2 * k + 1) * c < 1 << 16:  # the keys fit uint16: OpenCV's histogram
-        key = _kept(pred, k, k, np.uint16) * np.uint16(c) + _kept(gt, c, bins, np.uint16)
+        if gt.dtype == np.uint8 and pred.dtype == np.uint8 and gt.ndim == 2:  # 8-bit maps: two OpenCV look-ups
+            pred_table, gt_table = _key_tables(c, k)
+            key = cv2.add(cv2.LUT(np.ascontiguousarray(pred), pred_table), cv2.LUT(np.ascontiguousarray(gt), gt_table))
+        else:
+            key = _kept(pred, k, k, np.uint16) * np.uint16(c) + _kept(gt, c, bins, np.uint16)
         return count_ids(key, bins).reshape(k + 1, c)
     key = _kept(pred, k, k, np.int64) * c + _kept(gt, c, bins, np.int64)
     return np.bincount(key.ravel(), minlength=2 * bins)[:bins].reshape(k + 1, c)
