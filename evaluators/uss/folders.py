@@ -5,6 +5,7 @@ import os
 from functools import partial
 from pathlib import Path
 
+from evaluators.luss.state import merge_states, save_state
 from evaluators.uss.datasets import GroundTruthTree, PredictionTree, Preset, preset
 from evaluators.uss.metrics import USSEvaluator, USSResult
 from plumbing.errors import BadInputError
@@ -110,3 +111,21 @@ def evaluate_tree(dataset: str, gt_dir: str | os.PathLike, pred_dir: str | os.Pa
     ev = accumulate_tree(dataset, gt_dir, pred_dir, clusters, names=names, shard=shard, workers=workers,
                          progress=progress)
     return ev.compute(matching, mean, extra, class_names=spec.names, dataset=dataset)
+
+
+def save_tree_state(path: str | os.PathLike, evaluator: USSEvaluator, dataset: str,
+                    shard: tuple[int, int] | None = None) -> Path:
+    """Write a (shard's) evaluator state for ``merge_tree_states`` (``.npz``, no pickles; ``evaluators.luss.state``),
+    with its preset, so that shards of different presets are never merged."""
+    return save_state(path, evaluator, shard=shard, info={"dataset": dataset})
+
+
+def merge_tree_states(paths: list[str | os.PathLike]) -> tuple[USSEvaluator, str]:
+    """Merge the shard states of one ``uss evaluate --shard`` run: (merged evaluator, dataset preset).
+
+    Raises:
+        BadInputError: unreadable states, mixed presets, clusters or runs, repeated shards (missing: a warning)."""
+    merged, meta = merge_states(list(paths), {USSEvaluator.STATE_KIND: USSEvaluator})
+    dataset = (meta.get("info") or {}).get("dataset")
+    preset(dataset)  # a state written by hand without a preset is refused here
+    return merged, dataset

@@ -147,6 +147,8 @@ class USSEvaluator:
         BadInputError: C < 1, K < C, or a background or thing count out of range.
     """
 
+    STATE_KIND = "uss-evaluation"  # for evaluators.luss.state's shard files
+
     def __init__(self, num_classes: int, clusters: int | None = None, *, background: int | None = None,
                  things: int | None = None):
         self.num_classes = int(num_classes)

@@ -144,6 +144,28 @@ def test_prediction_formats_and_refusals(tmp_path):
             read_array(tmp_path / name)
 
 
+def test_shards_merge_to_the_whole(tmp_path):
+    gt, pred, _ids, _pairs = _coco_tree(tmp_path, count=7)
+    common = ("--dataset", "cocostuff27", "--gt-dir", gt, "--pred-dir", pred, "--clusters", 30, "--workers", 1)
+    whole = _run("evaluate", *common, "--extra", "wrong", "--format", "json")
+    states = []
+    for k in (1, 2, 3):
+        states.append(tmp_path / f"s{k}.npz")
+        part = _run("evaluate", *common, "--shard", f"{k}/3", "--save-state", states[-1])
+        assert part.exit_code == 0 and part.stdout == "", part.output
+    merged = _run("merge", *states, "--extra", "wrong", "--format", "json")
+    assert merged.exit_code == 0, merged.output
+    assert json.loads(merged.stdout) == json.loads(whole.stdout)
+    assert _run("evaluate", *common, "--shard", "1/3").exit_code == 2
+    repeated = _run("merge", states[0], states[0])
+    assert repeated.exit_code == 2 and "repeats" in repeated.output
+    other = tmp_path / "other.npz"
+    _run("evaluate", "--dataset", "cocostuff171", "--gt-dir", gt, "--pred-dir", pred, "--clusters", 171,
+         "--workers", 1, "--shard", "2/3", "--save-state", other)
+    mixed = _run("merge", states[0], other)
+    assert mixed.exit_code == 2 and "differs" in mixed.output
+
+
 def test_json_on_stdout(tmp_path):
     gt, pred, _ids, _pairs = _coco_tree(tmp_path, count=2)
     result = _run("evaluate", "--dataset", "cocostuff27", "--gt-dir", gt, "--pred-dir", pred, "--clusters", 30,
