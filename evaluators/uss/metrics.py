@@ -105,6 +105,15 @@ def _core(pairs: list[tuple[int, int]], num_classes: int) -> np.ndarray:
     return core
 
 
+def _average(ious: np.ndarray, mean: str) -> float:
+    """The mean IoU in percent: LUSS's ``np.mean(iou * 100)`` over every entry, or STEGO's mean of the entries that
+    are not NaN, times 100 (NaN when none is left)."""
+    if mean == "official":
+        return float(np.mean(ious * 100)) if ious.size else math.nan
+    kept = ious[~np.isnan(ious)]
+    return float(kept.mean() * 100) if kept.size else math.nan
+
+
 @dataclass(frozen=True)
 class USSResult:
     """Scores in percent. ``ious`` has C entries (NaN where the mean skips a class); ``assignment`` maps every cluster
@@ -285,24 +294,21 @@ class USSEvaluator:
         extra_iou = math.nan
         if mean == "official":
             ious = tp / (pred + gt - tp + IOU_EPS)
-            average = lambda v: float(np.mean(v * 100)) if v.size else math.nan  # noqa: E731
-            entries = ious
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
                 ious = tp / (tp + (gt - tp) + (pred - tp))
             if extra == "drop" and k > c:  # STEGO's "Extra" class: never a true positive
                 extra_iou = 0.0 if extra_row.sum() > 0 else math.nan
-            average = lambda v: float(v[~np.isnan(v)].mean() * 100) if (~np.isnan(v)).any() else math.nan  # noqa
-            entries = np.append(ious, extra_iou) if k > c and extra == "drop" else ious
+        entries = np.append(ious, extra_iou) if mean == "nan-skip" and extra == "drop" and k > c else ious
         total = table.sum() + extra_row.sum()
-        metrics = {"mIoU": average(entries),
+        metrics = {"mIoU": _average(entries, mean),
                    "pixel_accuracy": float(np.trace(table) / total * 100) if total else math.nan,
                    "image_accuracy": math.nan}
         if matching == "image-cooccurrence":
             metrics["image_accuracy"] = float(self.top_hits[core, np.arange(c)].sum() / self.num_images * 100)
         if self.things is not None:
-            metrics["mIoU_things"] = average(ious[:self.things])
-            metrics["mIoU_stuff"] = average(ious[self.things:])
+            metrics["mIoU_things"] = _average(ious[:self.things], mean)
+            metrics["mIoU_stuff"] = _average(ious[self.things:], mean)
         assignment = {cluster: UNMATCHED for cluster in range(k)}
         assignment.update({int(cluster): cls for cls, cluster in enumerate(core)})
         return USSResult(c, k, self.num_images, matching, mean, extra, metrics, ious * 100, assignment, names,
