@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from evaluators.luss.masks import check_chunks, read_png_header
 from evaluators.uss import labels
 from plumbing.errors import BadInputError, UnknownNameError
 from plumbing.system_files import is_system_file, warn_skipped
@@ -77,14 +78,18 @@ def read_array(path: Path) -> np.ndarray:
     (its ``gt`` array, else its only array).
 
     Raises:
-        BadInputError: a missing or unreadable file, or an array that is not 2-D integers."""
+        BadInputError: a missing or unreadable file (a damaged PNG is named with the cause, as LUSS masks are), or an
+            array that is not 2-D integers."""
     suffix = path.suffix.lower()
     if not path.is_file():
         raise BadInputError(f"{path}: no such file")
     if suffix == ".png":
-        array = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        data = path.read_bytes()
+        read_png_header(data, str(path))  # empty, not a PNG (naming the format), truncated header
+        check_chunks(data, str(path))  # truncated or corrupt chunks, before any decoding
+        array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
         if array is None:
-            raise BadInputError(f"{path}: not a readable PNG")
+            raise BadInputError(f"{path}: corrupt PNG (its image data does not decode)")
         if array.ndim == 3:  # OpenCV reads B, G, R(, A)
             array = array[..., 2].astype(np.int32) + 256 * array[..., 1].astype(np.int32)
     elif suffix == ".npy":

@@ -138,8 +138,10 @@ def test_prediction_formats_and_refusals(tmp_path):
     np.save(tmp_path / "f.npy", np.zeros((2, 2), np.float32))
     savemat(tmp_path / "two.mat", {"a": np.zeros((2, 2), np.uint8), "b": np.ones((2, 2), np.uint8)})
     (tmp_path / "junk.png").write_bytes(b"not a png")
+    whole = (tmp_path / "rgb.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(whole[:len(whole) - 20])
     for name, message in (("f.npy", "2-D integer array"), ("two.mat", "expected a 'gt' array"),
-                          ("junk.png", "not a readable PNG"), ("none.npy", "no such file")):
+                          ("junk.png", "not a PNG file"), ("cut.png", "truncated PNG"), ("none.npy", "no such file")):
         with pytest.raises(BadInputError, match=message):
             read_array(tmp_path / name)
 
