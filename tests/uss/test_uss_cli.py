@@ -115,8 +115,9 @@ def test_cityscapes_label_ids_and_potsdam_arrays(tmp_path):
         reference.update(pred.astype(np.int64), ids.astype(np.int64) - 7)
     got = evaluate_tree("cityscapes27", tmp_path / "city", tmp_path / "city_pred", workers=1, progress=False)
     assert got.num_images == 3 and got.metrics["mIoU"] == reference.compute()["mIoU"]
+    listed = ["frankfurt_000000_000001", "val/frankfurt/frankfurt_000000_000002_gtFine_labelIds.png"]
     subset = evaluate_tree("cityscapes27", tmp_path / "city", tmp_path / "city_pred", workers=1, progress=False,
-                           names=["frankfurt_000000_000001", "val/frankfurt/frankfurt_000000_000002_gtFine_labelIds.png"])
+                           names=listed)
     assert subset.num_images == 2
 
     pots, pots_pred = tmp_path / "potsdam" / "gt", tmp_path / "potsdam_pred"
