@@ -1,0 +1,169 @@
+"""MTE: multi-token enhancing, a generic training-time part and its use on MMPretrain's MoCo v3.
+
+Source: the MTE abstract (``seeds.md``) fixes the idea: auxiliary [CLS] tokens and adaptively pooled tokens are
+extracted from one model during pre-training, each trained with the base self-supervised loss, and their knowledge is
+distilled into the global token so that they are dropped at inference. The rest is our design (docs/selfsup.md):
+
+* ``MultiTokenEnhancer`` holds every auxiliary parameter: M learnable auxiliary [CLS] tokens, inserted after the
+  base [CLS] and attending in every block (``vit_tokens``), and P adaptively pooled tokens, each a softmax-weighted
+  average of the last-layer patch tokens with weights from its own linear scorer (for a CNN: of the feature map's
+  pixels; a CNN gets pooled tokens only). It combines per-token losses (``MultiTokenEnhancer.losses``): the base
+  loss of every auxiliary token (mean over them, weight ``aux_weight``) and the distillation of the (detached)
+  mean of the auxiliary tokens' output distributions into the global token (cross-entropy, weight
+  ``distill_weight``). A base method only has to say what the per-token logits and the per-token loss are.
+* ``MTEMoCoV3``: MoCo v3 with it. Each token goes through the projection neck (its own batch statistics) and the
+  predictor and is contrasted with the momentum encoder's global token of the other view (MoCo v3's loss); the
+  momentum encoder is MoCo v3's, unchanged.
+
+The auxiliary parts live outside ``backbone`` (``mte.*``), so the student backbone (``backbone.*``) and the momentum
+encoder (``momentum_encoder.module.0.*``) have exactly the base structure; an export drops them by construction.
+Importing this module registers ``MultiTokenEnhancer`` and ``MTEMoCoV3`` into MMPretrain's ``MODELS``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from mmengine.dist import all_gather, get_rank
+from mmengine.model import BaseModule
+from mmpretrain.models.selfsup.mocov3 import MoCoV3
+from mmpretrain.models.utils import resize_pos_embed
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+from torch import nn
+
+from plumbing.errors import BadInputError
+
+
+def vit_tokens(backbone: nn.Module, images: torch.Tensor, extra: torch.Tensor | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Run an MMPretrain ``VisionTransformer`` (with [CLS] token) with ``extra`` tokens (1, M, C) inserted right
+    after [CLS]; they get no position embedding and attend in every block like [CLS].
+
+    Returns (global (B, C), extra (B, M, C), patches (B, N, C)), all after the backbone's final norm when it has
+    one: with ``extra=None`` the global token is what ``backbone(images)`` returns for ``out_type='cls_token'``.
+    Raises BadInputError for a backbone without [CLS] token."""
+    if getattr(backbone, "cls_token", None) is None:
+        raise BadInputError(f"{type(backbone).__name__}: MTE's auxiliary [CLS] tokens need a ViT with a [CLS] token")
+    batch = images.shape[0]
+    x, patch_resolution = backbone.patch_embed(images)
+    x = torch.cat([backbone.cls_token.expand(batch, -1, -1), x], dim=1)
+    x = x + resize_pos_embed(backbone.pos_embed, backbone.patch_resolution, patch_resolution,
+                             mode=backbone.interpolate_mode, num_extra_tokens=backbone.num_extra_tokens)
+    count = 0 if extra is None else extra.shape[1]
+    if count:
+        x = torch.cat([x[:, :1], extra.expand(batch, -1, -1), x[:, 1:]], dim=1)
+    x = backbone.drop_after_pos(x)
+    x = backbone.pre_norm(x)
+    for layer in backbone.layers:
+        x = layer(x)
+    if backbone.final_norm:
+        x = backbone.ln1(x)
+    return x[:, 0], x[:, 1:1 + count], x[:, 1 + count:]
+
+
+@MODELS.register_module()
+class MultiTokenEnhancer(BaseModule):
+    """The auxiliary tokens of MTE and the loss that combines them (see the module docstring).
+
+    Args:
+        embed_dims: token width C of the backbone.
+        num_aux_cls: M, auxiliary [CLS] tokens (0 for a CNN).
+        num_pooled: P, adaptively pooled tokens.
+        aux_weight: weight of the mean base loss over the auxiliary tokens.
+        distill_weight: lambda, weight of the distillation into the global token.
+    Raises BadInputError for negative counts or no auxiliary token at all.
+    """
+
+    def __init__(self, embed_dims: int, num_aux_cls: int = 3, num_pooled: int = 2, aux_weight: float = 1.0,
+                 distill_weight: float = 1.0, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        if num_aux_cls < 0 or num_pooled < 0 or num_aux_cls + num_pooled == 0:
+            raise BadInputError(f"MTE needs auxiliary tokens: num_aux_cls {num_aux_cls}, num_pooled {num_pooled}")
+        self.aux_cls = nn.Parameter(torch.zeros(1, num_aux_cls, embed_dims)) if num_aux_cls else None
+        self.scorer = nn.Linear(embed_dims, num_pooled) if num_pooled else None
+        self.aux_weight = aux_weight
+        self.distill_weight = distill_weight
+        if self.aux_cls is not None:
+            nn.init.trunc_normal_(self.aux_cls, std=0.02)
+
+    @property
+    def num_tokens(self) -> int:
+        """M + P, the auxiliary tokens per image."""
+        return (0 if self.aux_cls is None else self.aux_cls.shape[1]) + (0 if self.scorer is None else
+                                                                            self.scorer.out_features)
+
+    def pool(self, patches: torch.Tensor) -> torch.Tensor:
+        """Adaptively pooled tokens (B, P, C) of patch tokens (B, N, C) or a feature map (B, C, H, W): per pooled
+        token a softmax over the N positions of its scorer's logits weights the average."""
+        if self.scorer is None:
+            return patches.new_zeros(patches.shape[0], 0, patches.shape[-1] if patches.dim() == 3 else
+                                     patches.shape[1])
+        if patches.dim() == 4:
+            patches = patches.flatten(2).transpose(1, 2)
+        weights = self.scorer(patches).softmax(dim=1)  # (B, N, P)
+        return torch.einsum("bnp,bnc->bpc", weights, patches)
+
+    def tokens(self, backbone: nn.Module, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(global (B, C), auxiliary (B, M + P, C), patch tokens (B, N, C)) of a ViT backbone on ``images``."""
+        glob, aux, patches = vit_tokens(backbone, images, self.aux_cls)
+        return glob, torch.cat([aux, self.pool(patches)], dim=1), patches
+
+    def losses(self, global_logits: torch.Tensor, aux_logits: Sequence[torch.Tensor],
+               base_loss: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, torch.Tensor]:
+        """``{'loss_aux', 'loss_distill'}`` from per-token logits (each (B, K): the distribution the base loss
+        scores, softmax over K) and the base loss of one token's logits.
+
+        loss_aux = aux_weight * mean over tokens of base_loss(aux logits); loss_distill = distill_weight * mean over
+        rows of the cross-entropy between the mean of the auxiliary softmax distributions (no gradient) and the
+        global token's log-softmax."""
+        loss_aux = torch.stack([base_loss(logits) for logits in aux_logits]).mean()
+        with torch.no_grad():
+            target = torch.stack([logits.float().softmax(-1) for logits in aux_logits]).mean(0)
+        distill = -(target * global_logits.float().log_softmax(-1)).sum(-1).mean()
+        return dict(loss_aux=self.aux_weight * loss_aux, loss_distill=self.distill_weight * distill)
+
+
+def mocov3_logits(head: nn.Module, base_out: torch.Tensor, momentum_out: torch.Tensor
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits (N, N * world), labels (N,)) of MMPretrain's ``MoCoV3Head`` for query features (N, D) against the
+    momentum features (N, D): predictor, L2 normalisation, keys gathered across ranks, dot products / temperature;
+    ``head.loss_module(logits, labels)`` is ``head.loss(base_out, momentum_out)``."""
+    pred = nn.functional.normalize(head.predictor([base_out])[0], dim=1)
+    target = torch.cat(all_gather(nn.functional.normalize(momentum_out, dim=1)), dim=0)
+    logits = torch.einsum("nc,mc->nm", pred, target) / head.temperature
+    labels = torch.arange(logits.shape[0], dtype=torch.long, device=logits.device) + logits.shape[0] * get_rank()
+    return logits, labels
+
+
+@MODELS.register_module()
+class MTEMoCoV3(MoCoV3):
+    """MoCo v3 (MMPretrain's) with multi-token enhancing. Arguments are ``MoCoV3``'s plus ``mte``: the
+    ``MultiTokenEnhancer`` settings other than ``embed_dims`` (taken from the backbone). The backbone must be a ViT
+    with a [CLS] token (``MoCoV3ViT``)."""
+
+    def __init__(self, backbone: dict, neck: dict, head: dict, mte: dict | None = None, **kwargs):
+        super().__init__(backbone=backbone, neck=neck, head=head, **kwargs)
+        self.mte = MultiTokenEnhancer(self.backbone.embed_dims, **(mte or {}))
+
+    def loss(self, inputs: list[torch.Tensor], data_samples: list[DataSample], **kwargs) -> dict[str, torch.Tensor]:
+        """``{'loss', 'loss_aux', 'loss_distill'}`` of two views (each (B, 3, H, W)): ``loss`` is MoCo v3's
+        symmetric loss of the global token, the others as in ``MultiTokenEnhancer.losses``, summed over the two
+        directions."""
+        queries = []
+        for view in inputs[:2]:
+            glob, aux, _ = self.mte.tokens(self.backbone, view)
+            queries.append([self.neck([glob])[0]] + [self.neck([aux[:, i]])[0] for i in range(aux.shape[1])])
+        with torch.no_grad():
+            self.momentum_encoder.update_parameters(nn.Sequential(self.backbone, self.neck))
+            keys = [self.momentum_encoder(view)[0] for view in inputs[:2]]
+        losses = dict(loss=0.0, loss_aux=0.0, loss_distill=0.0)
+        for q, k in ((queries[0], keys[1]), (queries[1], keys[0])):
+            logits = [mocov3_logits(self.head, token, k) for token in q]
+            labels = logits[0][1]
+            losses["loss"] = losses["loss"] + self.head.loss_module(logits[0][0], labels)
+            extra = self.mte.losses(logits[0][0], [lg for lg, _ in logits[1:]],
+                                    lambda lg: self.head.loss_module(lg, labels))
+            for name, value in extra.items():
+                losses[name] = losses[name] + value
+        return losses
