@@ -163,7 +163,7 @@ class MTEMoCoV3(MoCoV3):
             labels = logits[0][1]
             losses["loss"] = losses["loss"] + self.head.loss_module(logits[0][0], labels)
             extra = self.mte.losses(logits[0][0], [lg for lg, _ in logits[1:]],
-                                    lambda lg: self.head.loss_module(lg, labels))
+                                    lambda lg, labels=labels: self.head.loss_module(lg, labels))
             for name, value in extra.items():
                 losses[name] = losses[name] + value
         return losses

@@ -21,11 +21,11 @@ Importing this module registers the three into MMPretrain's ``MODELS`` registry 
 from __future__ import annotations
 
 import torch
+from mmengine.model import BaseModule
 from mmpretrain.models.necks.mae_neck import MAEPretrainDecoder
 from mmpretrain.models.selfsup.mae import MAE
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
-from mmengine.model import BaseModule
 from torch import nn
 
 from imagenet_s.selfsup.sampling import complement, furthest_sampling, grid_distances, random_sampling, stage_order

@@ -1,0 +1,120 @@
+"""MTE: the combined loss by hand, adaptive pooling, the ViT with auxiliary tokens, and on MoCo v3: auxiliary tokens
+change training (losses, gradients) but not the exported backbone (parameter names, outputs, inference FLOPs)."""
+import math
+
+import pytest
+import torch
+from train_extra import require_train_extra
+
+require_train_extra(module_level=True)
+
+from mmengine.logging import MessageHub  # noqa: E402
+from mmpretrain.registry import MODELS  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from imagenet_s.selfsup.mte import MultiTokenEnhancer, vit_tokens  # noqa: E402
+from plumbing.errors import BadInputError  # noqa: E402
+
+ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
+NECK = dict(type="NonLinearNeck", in_channels=32, hid_channels=64, out_channels=16, num_layers=3, with_bias=False,
+            with_last_bn=True, with_last_bn_affine=False, with_last_bias=False, with_avg_pool=False)
+MOCOV3 = dict(
+    type="MoCoV3", base_momentum=0.01,
+    backbone=dict(type="MoCoV3ViT", arch=ARCH, img_size=32, patch_size=8, stop_grad_conv1=True),
+    neck=NECK,
+    head=dict(type="MoCoV3Head", predictor=dict(NECK, in_channels=16, num_layers=2),
+              loss=dict(type="CrossEntropyLoss", loss_weight=0.4), temperature=0.2))
+
+
+def build(mte: bool):
+    torch.manual_seed(0)
+    cfg = dict(MOCOV3, type="MTEMoCoV3", mte=dict(num_aux_cls=3, num_pooled=2)) if mte else MOCOV3
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def test_losses_by_hand():
+    mte = MultiTokenEnhancer(4, num_aux_cls=1, num_pooled=1, aux_weight=0.5, distill_weight=2.0)
+    glob = torch.tensor([[0.0, math.log(3.0)]])
+    aux = [torch.tensor([[0.0, 0.0]]), torch.tensor([[math.log(3.0), 0.0]])]
+    losses = mte.losses(glob, aux, lambda logits: logits.sum())
+    # base loss: mean(0, log 3) * 0.5; target = mean((1/2, 1/2), (3/4, 1/4)) = (5/8, 3/8); global = (1/4, 3/4)
+    assert losses["loss_aux"].item() == pytest.approx(0.5 * math.log(3.0) / 2)
+    expected = -(5 / 8 * math.log(1 / 4) + 3 / 8 * math.log(3 / 4))
+    assert losses["loss_distill"].item() == pytest.approx(2.0 * expected)
+    with pytest.raises(BadInputError):
+        MultiTokenEnhancer(4, num_aux_cls=0, num_pooled=0)
+
+
+def test_adaptive_pooling():
+    mte = MultiTokenEnhancer(3, num_aux_cls=0, num_pooled=2)
+    patches = torch.arange(12.0).view(1, 4, 3)
+    torch.nn.init.zeros_(mte.scorer.weight)
+    torch.nn.init.zeros_(mte.scorer.bias)
+    pooled = mte.pool(patches)  # zero scores: uniform weights, the plain mean
+    assert torch.allclose(pooled, patches.mean(1, keepdim=True).expand(1, 2, 3))
+    with torch.no_grad():
+        mte.scorer.weight[1] = torch.tensor([100.0, 0.0, 0.0])  # token 1 picks the patch with the largest channel 0
+    assert torch.allclose(mte.pool(patches)[0, 1], patches[0, 3])
+    feature_map = patches.transpose(1, 2).reshape(1, 3, 2, 2)  # a CNN's (B, C, H, W): the same pixels
+    assert torch.allclose(mte.pool(feature_map), mte.pool(patches))
+
+
+def test_vit_tokens_without_extra_is_the_backbone():
+    model = build(mte=False).eval()
+    images = torch.randn(2, 3, 32, 32)
+    glob, extra, patches = vit_tokens(model.backbone, images)
+    assert torch.equal(glob, model.backbone(images)[0]) and extra.shape == (2, 0, 32) and patches.shape == (2, 16, 32)
+
+
+def test_auxiliary_tokens_change_training():
+    base, mte = build(mte=False), build(mte=True)
+    assert mte.load_state_dict(base.state_dict(), strict=False).missing_keys == [
+        "mte.aux_cls", "mte.scorer.weight", "mte.scorer.bias"]
+    views = [torch.randn(4, 3, 32, 32), torch.randn(4, 3, 32, 32)]
+    base_loss = base.loss(views, [])["loss"]
+    losses = mte.loss(views, [])
+    assert set(losses) == {"loss", "loss_aux", "loss_distill"}
+    assert not torch.isclose(losses["loss"], base_loss)  # the auxiliary [CLS] tokens attend with the global one
+    sum(losses.values()).backward()
+    assert mte.mte.aux_cls.grad.abs().sum() > 0 and mte.mte.scorer.weight.grad.abs().sum() > 0
+
+
+def test_export_has_the_base_structure_and_inference_cost():
+    base, mte = build(mte=False), build(mte=True)
+    state = mte.state_dict()
+    for prefix in ("backbone.", "momentum_encoder.module.0."):
+        ours = {k for k in state if k.startswith(prefix)}
+        assert ours == {k for k in base.state_dict() if k.startswith(prefix)}
+    exported = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
+    plain = MODELS.build(dict(type="VisionTransformer", arch=ARCH, img_size=32, patch_size=8))
+    plain.load_state_dict(exported, strict=True)
+    for model in (plain, mte.backbone, base.backbone):
+        model.eval()  # (MMPretrain's ViTs return None from train(): no chaining)
+    images = torch.randn(2, 3, 32, 32)
+    assert torch.equal(plain(images)[0], mte.backbone(images)[0])
+
+    def flops(model):
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            model(images)
+        return counter.get_total_flops()
+
+    assert flops(plain) == flops(base.backbone) > 0
+
+
+def test_loss_falls():
+    model = build(mte=True)
+    MessageHub.get_current_instance().update_info("max_iters", 20)  # CosineEMA's momentum schedule reads it
+    torch.manual_seed(1)
+    images = torch.nn.functional.interpolate(torch.rand(8, 3, 4, 4), size=32, mode="bilinear")
+    views = [images, images.flip(3)]
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    totals = []
+    for _ in range(12):
+        total = sum(model.loss(views, []).values())
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+        totals.append(total.item())
+    assert sum(totals[-3:]) < 0.9 * sum(totals[:3]), totals
