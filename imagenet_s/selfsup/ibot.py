@@ -32,6 +32,7 @@ from mmpretrain.models.utils import CosineEMA
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from imagenet_s.selfsup import heads, transforms  # noqa: F401  (registers the head and the transforms configs use)
 from imagenet_s.selfsup.losses import Centering, cross_view_loss, masked_patch_loss, teacher_temperature
 from imagenet_s.selfsup.vit import ViTTokens, vit_tokens
 from plumbing.errors import BadInputError
@@ -97,8 +98,9 @@ class IBOT(BaseSelfSupervisor):
 
     # ---- teacher ---------------------------------------------------------------------------------------------
     def student_parts(self) -> nn.ModuleDict:
-        """The student's modules the teacher mirrors, as a ModuleDict over ``teacher_parts`` (no copies)."""
-        return nn.ModuleDict({name: getattr(self, name) for name in self.teacher_parts})
+        """The student's modules the teacher mirrors, as a ModuleDict over ``teacher_parts`` (no copies); parts a
+        subclass has not built yet (during ``IBOT.__init__``) are left out."""
+        return nn.ModuleDict({name: getattr(self, name) for name in self.teacher_parts if hasattr(self, name)})
 
     def build_teacher(self) -> None:
         """(Re)build ``self.teacher``: a ``CosineEMA`` copy of ``student_parts()`` that gets no gradient. MMEngine
