@@ -35,7 +35,10 @@ from torch import nn
 from imagenet_s.selfsup import heads, transforms  # noqa: F401  (registers the head and the transforms configs use)
 from imagenet_s.selfsup.losses import Centering, cross_view_loss, masked_patch_loss, teacher_temperature
 from imagenet_s.selfsup.vit import ViTTokens, vit_tokens
+from mmglue.checkpoints import allow_mmengine_checkpoints
 from plumbing.errors import BadInputError
+
+allow_mmengine_checkpoints()  # runner checkpoints (resume, export) load under torch's weights_only default
 
 
 @dataclass
@@ -105,9 +108,12 @@ class IBOT(BaseSelfSupervisor):
     def build_teacher(self) -> None:
         """(Re)build ``self.teacher``: a ``CosineEMA`` copy of ``student_parts()`` that gets no gradient. MMEngine
         momentum m = 1 - ``teacher_momentum`` decays to 0 (teacher frozen) on a cosine over ``max_iters``; the first
-        update copies the student."""
+        update copies the student. The teacher's drop-path layers are switched off."""
         self.teacher = CosineEMA(self.student_parts(), momentum=1.0 - self.teacher_momentum, end_momentum=0.0)
         self.teacher.requires_grad_(False)
+        for module in self.teacher.modules():  # the teacher runs without stochastic depth, as in DINO/iBOT
+            if hasattr(module, "drop_prob"):
+                module.drop_prob = 0.0
 
     @torch.no_grad()
     def update_teacher(self) -> None:
