@@ -18,7 +18,13 @@ MTE (``--only mte``): MoCo v3 ViT-S/16 (two 224 views) with and without MTE's au
 image, peak step memory and step time (the overhead), and the exported backbone's inference FLOPs and parameter
 names against the base backbone's (the inference overhead, which must be zero).
 
-    python tools/benchmarks/bench_selfsup.py [--only prmim mte] [--batch 2] [--repeats 2] [--device cpu|cuda]
+iBOT base, SERE, HSSL (``--only distill``): one training step (forward, backward, AdamW) of each method's shipped
+recipe with the same backbone and views: on the CPU a tiny ViT (width 192, 4 layers, 3 heads, patch 16) on 2 global
+64 px views with iBOT block masks and 4 local 32 px views (HSSL: its recipe's 2 global views only), 1,024
+prototypes; on a GPU the recipes' ViT-S/16 at 224/96 px with 10 local views. Per method: median step time, peak step
+memory (as above), images/s, and SERE's and HSSL's overhead relative to the iBOT base at the same views.
+
+    python tools/benchmarks/bench_selfsup.py [--only prmim mte distill] [--batch 2] [--repeats 2] [--device cpu|cuda]
 """
 from __future__ import annotations
 
@@ -206,7 +212,95 @@ def bench_mte(args) -> None:
                      f"{'yes' if same_names else 'no'}, {len(exported)} tensors)"), flush=True)
 
 
-BENCHES = {"prmim": bench_prmim, "mte": bench_mte}
+DISTILL_RECIPES = {"iBOT": "ibot_vit-small-p16_8xb128-coslr-100e_in1k.py",
+                   "SERE": "sere_vit-small-p16_8xb128-coslr-100e_in1k.py",
+                   "HSSL": "hssl_vit-base-p16_8xb32-amp-coslr-100e_in1k.py"}
+
+
+class WithSamples(torch.nn.Module):
+    """A self-distillation model whose ``loss(inputs, _)`` uses fixed data samples (block masks, crop boxes), so
+    ``measure`` can time it like the other methods."""
+
+    def __init__(self, model, samples):
+        super().__init__()
+        self.model, self.samples = model, samples
+
+    def loss(self, inputs, _samples):
+        """The wrapped model's losses on ``inputs`` with the stored samples."""
+        return self.model.loss(inputs, self.samples)
+
+
+def distill_inputs(batch: int, global_size: int, local_size: int, num_local: int, patch: int, device: str):
+    """Random views (globals first) and data samples with iBOT block masks and crop boxes."""
+    from mmpretrain.structures import DataSample
+
+    from imagenet_s.selfsup.transforms import IBOTBlockMask
+
+    views = [torch.randn(batch, 3, global_size, global_size, device=device) for _ in range(2)]
+    views += [torch.randn(batch, 3, local_size, local_size, device=device) for _ in range(num_local)]
+    masker = IBOTBlockMask(global_size // patch, pred_ratio=(0.3,), pred_ratio_var=(0.0,))
+    boxes = [[0.0, 0.0, 0.9, 0.9], [1.0, 0.1, 0.2, 1.0]] + [[0.3, 0.3, 0.6, 0.6]] * num_local
+    samples = []
+    for _ in range(batch):
+        sample = DataSample()
+        sample.set_field([masker.sample(), masker.sample()] + [None] * num_local, "view_masks")
+        sample.set_field(boxes, "view_boxes")
+        samples.append(sample)
+    return views, samples
+
+
+def build_distill_model(recipe: str, device: str, tiny: bool):
+    """The model of a shipped iBOT/SERE/HSSL recipe; ``tiny``: a 4-layer width-192 ViT and 1,024 prototypes."""
+    from mmengine.config import Config
+    from mmengine.logging import MessageHub
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    init_default_scope("mmpretrain")
+    cfg = Config.fromfile(str(CONFIGS / recipe))
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.backbone.arch = "deit-small"  # the GPU comparison: every method on ViT-S/16
+    model_cfg.head.in_channels = 384
+    if tiny:
+        model_cfg.backbone.update(arch=dict(embed_dims=192, num_layers=4, num_heads=3, feedforward_channels=768),
+                                  img_size=64)
+        model_cfg.head.update(in_channels=192, out_channels=1024, hidden_channels=512, bottleneck_channels=128)
+        if model_cfg.type == "SERE":
+            model_cfg.spatial_grid = (3, 2)
+    MessageHub.get_current_instance().update_info("max_iters", 1000)
+    torch.manual_seed(0)
+    return MODELS.build(model_cfg).to(device).train()
+
+
+def bench_distill(args) -> None:
+    """iBOT vs SERE vs HSSL training steps (see the module docstring)."""
+    tiny = args.device == "cpu"
+    batch = max(args.batch, 2)  # SERE's relation heads use BatchNorm
+    sizes = (64, 32, 4) if tiny else (224, 96, 10)
+    results = {}
+    for name, recipe in DISTILL_RECIPES.items():
+        num_local = 0 if name == "HSSL" else sizes[2]
+        views, samples = distill_inputs(batch, sizes[0], sizes[1], num_local, 16, args.device)
+        model = WithSamples(build_distill_model(recipe, args.device, tiny), samples)
+        results[name] = measure(model, views, batch, args.repeats, args.amp)
+        print(f"{name} ({'tiny ViT' if tiny else 'ViT-S/16'}, 2 global + {num_local} local views): "
+              f"{results[name]['time']:.3f} s/step, {batch / results[name]['time']:.1f} images/s, "
+              f"{results[name]['memory'] / 2 ** 20:.1f} MiB peak step memory at batch {batch}", flush=True)
+        if name == "HSSL":  # the same views for its base: iBOT without local views
+            results["iBOT (global views only)"] = measure(
+                WithSamples(build_distill_model(DISTILL_RECIPES["iBOT"], args.device, tiny), samples), views, batch,
+                args.repeats, args.amp)
+        del model
+    papers = {"SERE": "not stated in the spec's sources", "HSSL": "not stated in the spec's sources"}
+    for name, base_name in (("SERE", "iBOT"), ("HSSL", "iBOT (global views only)")):
+        for key, unit, scale, what in (("time", "s", 1.0, f"step time at batch {batch}"),
+                                       ("memory", "MiB", 2 ** 20, f"peak step memory at batch {batch}")):
+            overhead = results[name][key] / results[base_name][key] - 1
+            print(comparison(f"{name} {what}", results[name][key] / scale, base_name, results[base_name][key] / scale,
+                             unit, f"n/a (overhead {overhead:+.1%}; paper: {papers[name]})"), flush=True)
+
+
+BENCHES = {"prmim": bench_prmim, "mte": bench_mte, "distill": bench_distill}
 
 
 def main() -> None:
