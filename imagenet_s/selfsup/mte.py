@@ -109,19 +109,28 @@ class MultiTokenEnhancer(BaseModule):
         glob, aux, patches = vit_tokens(backbone, images, self.aux_cls)
         return glob, torch.cat([aux, self.pool(patches)], dim=1), patches
 
-    def losses(self, global_logits: torch.Tensor, aux_logits: Sequence[torch.Tensor],
-               base_loss: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, torch.Tensor]:
-        """``{'loss_aux', 'loss_distill'}`` from per-token logits (each (B, K): the distribution the base loss
-        scores, softmax over K) and the base loss of one token's logits.
+    def losses(self, global_logits: Sequence[torch.Tensor], aux_logits: Sequence[Sequence[torch.Tensor]],
+               base_loss: Callable[[list[torch.Tensor]], torch.Tensor], temperature: float = 1.0
+               ) -> dict[str, torch.Tensor]:
+        """``{'loss_aux', 'loss_distill'}`` from per-token, per-view logits and the base method's loss.
 
-        loss_aux = aux_weight * mean over tokens of base_loss(aux logits); loss_distill = distill_weight * mean over
-        rows of the cross-entropy between the mean of the auxiliary softmax distributions (no gradient) and the
-        global token's log-softmax."""
-        loss_aux = torch.stack([base_loss(logits) for logits in aux_logits]).mean()
-        with torch.no_grad():
-            target = torch.stack([logits.float().softmax(-1) for logits in aux_logits]).mean(0)
-        distill = -(target * global_logits.float().log_softmax(-1)).sum(-1).mean()
-        return dict(loss_aux=self.aux_weight * loss_aux, loss_distill=self.distill_weight * distill)
+        Args:
+            global_logits: per view, the global token's logits (B, K): the distribution the base loss scores is
+                softmax(logits / temperature) over K.
+            aux_logits: per auxiliary token, its logits per view (same shapes as ``global_logits``).
+            base_loss: the base method's loss of one token's per-view logits (the same function that scores the
+                global token, e.g. a cross-view loss against the teacher's global token).
+            temperature: the student temperature of the base method (1 where the logits are already divided).
+        Returns: loss_aux = aux_weight * mean over auxiliary tokens of base_loss; loss_distill = distill_weight *
+            mean over views and rows of the cross-entropy between the mean of the auxiliary tokens' softmax
+            distributions (no gradient) and the global token's log-softmax."""
+        loss_aux = torch.stack([base_loss(list(per_view)) for per_view in aux_logits]).mean()
+        distill = []
+        for view, logits in enumerate(global_logits):
+            with torch.no_grad():
+                target = torch.stack([(token[view].float() / temperature).softmax(-1) for token in aux_logits]).mean(0)
+            distill.append(-(target * (logits.float() / temperature).log_softmax(-1)).sum(-1).mean())
+        return dict(loss_aux=self.aux_weight * loss_aux, loss_distill=self.distill_weight * torch.stack(distill).mean())
 
 
 def mocov3_logits(head: nn.Module, base_out: torch.Tensor, momentum_out: torch.Tensor
@@ -157,13 +166,15 @@ class MTEMoCoV3(MoCoV3):
         with torch.no_grad():
             self.momentum_encoder.update_parameters(nn.Sequential(self.backbone, self.neck))
             keys = [self.momentum_encoder(view)[0] for view in inputs[:2]]
-        losses = dict(loss=0.0, loss_aux=0.0, loss_distill=0.0)
-        for q, k in ((queries[0], keys[1]), (queries[1], keys[0])):
-            logits = [mocov3_logits(self.head, token, k) for token in q]
-            labels = logits[0][1]
-            losses["loss"] = losses["loss"] + self.head.loss_module(logits[0][0], labels)
-            extra = self.mte.losses(logits[0][0], [lg for lg, _ in logits[1:]],
-                                    lambda lg, labels=labels: self.head.loss_module(lg, labels))
-            for name, value in extra.items():
-                losses[name] = losses[name] + value
+        # per direction (view 1 -> key 2, view 2 -> key 1), per token: MoCo v3's logits; the labels are the same
+        logits = [[mocov3_logits(self.head, token, k) for token in q] for q, k in ((queries[0], keys[1]),
+                                                                                    (queries[1], keys[0]))]
+        labels = logits[0][0][1]
+
+        def base_loss(per_direction: list[torch.Tensor]) -> torch.Tensor:
+            return sum(self.head.loss_module(lg, labels) for lg in per_direction)
+
+        losses = dict(loss=base_loss([direction[0][0] for direction in logits]))
+        aux = [[direction[t][0] for direction in logits] for t in range(1, len(logits[0]))]
+        losses.update(self.mte.losses([direction[0][0] for direction in logits], aux, base_loss))
         return losses

@@ -36,13 +36,17 @@ def build(mte: bool):
 
 def test_losses_by_hand():
     mte = MultiTokenEnhancer(4, num_aux_cls=1, num_pooled=1, aux_weight=0.5, distill_weight=2.0)
-    glob = torch.tensor([[0.0, math.log(3.0)]])
-    aux = [torch.tensor([[0.0, 0.0]]), torch.tensor([[math.log(3.0), 0.0]])]
-    losses = mte.losses(glob, aux, lambda logits: logits.sum())
-    # base loss: mean(0, log 3) * 0.5; target = mean((1/2, 1/2), (3/4, 1/4)) = (5/8, 3/8); global = (1/4, 3/4)
+    glob = [torch.tensor([[0.0, math.log(3.0)]]), torch.tensor([[0.0, 0.0]])]  # two views
+    aux = [[torch.tensor([[0.0, 0.0]]), torch.tensor([[0.0, 0.0]])],
+           [torch.tensor([[math.log(3.0), 0.0]]), torch.tensor([[0.0, 0.0]])]]
+    losses = mte.losses(glob, aux, lambda per_view: per_view[0].sum() + per_view[1].sum())
+    # base loss: mean(0, log 3) * 0.5. View 1: target = mean((1/2, 1/2), (3/4, 1/4)) = (5/8, 3/8), global (1/4, 3/4);
+    # view 2: target (1/2, 1/2), global (1/2, 1/2): cross-entropy log 2
     assert losses["loss_aux"].item() == pytest.approx(0.5 * math.log(3.0) / 2)
-    expected = -(5 / 8 * math.log(1 / 4) + 3 / 8 * math.log(3 / 4))
-    assert losses["loss_distill"].item() == pytest.approx(2.0 * expected)
+    view1 = -(5 / 8 * math.log(1 / 4) + 3 / 8 * math.log(3 / 4))
+    assert losses["loss_distill"].item() == pytest.approx(2.0 * (view1 + math.log(2.0)) / 2)
+    halved = mte.losses([g * 2 for g in glob], [[v * 2 for v in t] for t in aux], lambda v: v[0].sum(), 2.0)
+    assert halved["loss_distill"].item() == pytest.approx(losses["loss_distill"].item())  # temperature divides
     with pytest.raises(BadInputError):
         MultiTokenEnhancer(4, num_aux_cls=0, num_pooled=0)
 

@@ -58,11 +58,14 @@ class TensorMemory(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
+        # outputs aliasing an input (views, in-place results) hold no new memory: parameters' views must not count
+        aliased = {id(value.untyped_storage()) for value in tree_flatten((args, kwargs))[0]
+                   if isinstance(value, torch.Tensor)}
         for value in tree_flatten(out)[0]:
             if isinstance(value, torch.Tensor) and value.device.type != "meta":
                 storage = value.untyped_storage()
                 key = id(storage)
-                if key not in self._seen:
+                if key not in self._seen and key not in aliased:
                     self._seen.add(key)
                     self.live += storage.nbytes()
                     weakref.finalize(storage, self._release, key, storage.nbytes())
@@ -70,20 +73,44 @@ class TensorMemory(TorchDispatchMode):
         return out
 
 
+def saved_activations(model, inputs, amp: bool) -> int:
+    """Bytes of the tensors a training forward saves for backward (each storage once, parameters excluded): the
+    training memory that grows with the batch."""
+    params = {id(p.untyped_storage()) for p in model.parameters()}
+    storages: dict[int, int] = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        if id(storage) not in params:
+            storages[id(storage)] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        with torch.autocast(inputs_device(inputs), dtype=torch.float16, enabled=amp):
+            losses = model.loss(inputs, [])
+    del losses
+    return sum(storages.values())
+
+
 def build_model(config: str, device: str, **neck):
     """The model of a shipped recipe (imports its plug-in modules), the neck's settings updated by ``neck``."""
-    from mmengine.config import Config
     from mmengine.logging import MessageHub
-    from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
 
-    init_default_scope("mmpretrain")
-    cfg = Config.fromfile(str(CONFIGS / config))
-    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg = copy.deepcopy(recipe(config).model)
     model_cfg.neck.update(neck)
     MessageHub.get_current_instance().update_info("max_iters", 1000)  # CosineEMA (MoCo v3) reads it
     torch.manual_seed(0)
     return MODELS.build(model_cfg).to(device).train()
+
+
+def recipe(config: str):
+    """A shipped recipe of imagenet_s/configs/selfsup, read (its ``custom_imports`` imported)."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    init_default_scope("mmpretrain")
+    return Config.fromfile(str(CONFIGS / config))
 
 
 def forward_backward(model, inputs, amp: bool) -> None:
@@ -98,45 +125,70 @@ def inputs_device(inputs) -> str:
     return (inputs[0] if isinstance(inputs, list) else inputs).device.type
 
 
-def measure(model, inputs, batch: int, repeats: int, amp: bool) -> dict:
-    """FLOPs per image, peak step memory (bytes) and median step time (s) of training ``model`` on ``inputs``."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=1e-4)
-    cuda = inputs_device(inputs) == "cuda"
+class Variant:
+    """One method to measure: a model, a function that configures it (variants may share a model), its inputs."""
 
-    def step():
+    def __init__(self, name: str, model, inputs, configure=None):
+        self.name, self.model, self.inputs = name, model, inputs
+        self.configure = configure or (lambda: None)
+        self.times: list[float] = []
+        self.result: dict = {}
+
+
+def measure(variants: list[Variant], batch: int, repeats: int, amp: bool) -> None:
+    """Fill each variant's ``result``: training FLOPs per image (forward + backward), activations saved for backward
+    per image (bytes), peak memory of one forward + backward at ``batch`` (bytes; gradients start unset) and the
+    median step time (s, forward + backward + AdamW). Steps are timed round-robin across the variants, so a change
+    of machine load hits all of them alike."""
+    optimizers = {}
+    for variant in variants:
+        if id(variant.model) not in optimizers:
+            params = [p for p in variant.model.parameters() if p.requires_grad]
+            optimizers[id(variant.model)] = torch.optim.AdamW(params, lr=1e-4)
+    cuda = inputs_device(variants[0].inputs) == "cuda"
+
+    def step(variant):
+        optimizer = optimizers[id(variant.model)]
         optimizer.zero_grad(set_to_none=True)
-        forward_backward(model, inputs, amp)
+        forward_backward(variant.model, variant.inputs, amp)
         optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
 
-    step()  # warm-up: optimizer state, kernels
-    times = []
+    for variant in variants:  # warm-up: optimizer state, kernels
+        variant.configure()
+        step(variant)
     for _ in range(repeats):
+        for variant in variants:
+            variant.configure()
+            if cuda:
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            step(variant)
+            if cuda:
+                torch.cuda.synchronize()
+            variant.times.append(time.perf_counter() - start)
+    for variant in variants:
+        variant.configure()
+        model, inputs = variant.model, variant.inputs
         if cuda:
             torch.cuda.synchronize()
-        start = time.perf_counter()
-        step()
-        if cuda:
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    optimizer.zero_grad(set_to_none=True)
-    if cuda:
-        torch.cuda.synchronize()
-        before = torch.cuda.memory_allocated()
-        torch.cuda.reset_peak_memory_stats()
-        forward_backward(model, inputs, amp)
-        torch.cuda.synchronize()
-        peak = torch.cuda.max_memory_allocated() - before
-    else:
-        tracker = TensorMemory()
-        with tracker:
+            before = torch.cuda.memory_allocated()
+            torch.cuda.reset_peak_memory_stats()
             forward_backward(model, inputs, amp)
-        peak = tracker.peak
-    optimizer.zero_grad(set_to_none=True)
-    with FlopCounterMode(display=False) as counter:
-        forward_backward(model, inputs, amp)
-    optimizer.zero_grad(set_to_none=True)
-    return dict(flops=counter.get_total_flops() / batch, memory=peak, time=statistics.median(times))
+            torch.cuda.synchronize()
+            peak = torch.cuda.max_memory_allocated() - before
+        else:
+            tracker = TensorMemory()
+            with tracker:
+                forward_backward(model, inputs, amp)
+            peak = tracker.peak
+        optimizers[id(model)].zero_grad(set_to_none=True)
+        with FlopCounterMode(display=False) as counter:
+            forward_backward(model, inputs, amp)
+        optimizers[id(model)].zero_grad(set_to_none=True)
+        variant.result = dict(flops=counter.get_total_flops() / batch,
+                              activations=saved_activations(model, inputs, amp) / batch,
+                              memory=peak, time=statistics.median(variant.times))
 
 
 def comparison(work: str, ours: float, peer_name: str, theirs: float, unit: str, note: str) -> str:
@@ -145,35 +197,50 @@ def comparison(work: str, ours: float, peer_name: str, theirs: float, unit: str,
     return f"{work}: ours {ours:.4g} {unit} | {peer_name} {theirs:.4g} {unit} | ratio {ratio:.3f}x | identical: {note}"
 
 
-def report(name: str, result: dict, base_name: str, base: dict, batch: int, seed: bool) -> None:
-    """The FLOPs, memory and time comparison lines of one method against its base."""
-    for key, unit, scale, label in (("flops", "GFLOP", 1e9, "FLOPs"), ("memory", "MiB", 2 ** 20, "memory"),
-                                    ("time", "s", 1.0, "time")):
-        saving = 1 - result[key] / base[key]
+METRICS = (("flops", "train FLOPs/image", "GFLOP", 1e9, "FLOPs"),
+           ("activations", "activations saved for backward/image", "MiB", 2 ** 20, "memory"),
+           ("memory", "peak step memory at batch {batch}", "MiB", 2 ** 20, "memory"),
+           ("time", "step time at batch {batch}", "s", 1.0, None))
+
+
+def report(variant: Variant, base: Variant, batch: int, seed: bool) -> None:
+    """The comparison lines of one method against its base."""
+    for key, what, unit, scale, seed_key in METRICS:
+        saving = 1 - variant.result[key] / base.result[key]
         note = f"n/a (saving {saving:+.1%}"
-        if seed and label in SEED_SAVING:
-            note += f"; seed at throw 0.5: {SEED_SAVING[label]:.0%}"
-        what = {"flops": "train FLOPs/image", "memory": f"peak step memory at batch {batch}",
-                "time": f"step time at batch {batch}"}[key]
-        print(comparison(f"{name} {what}", result[key] / scale, base_name, base[key] / scale, unit, note + ")"),
-              flush=True)
+        if seed and seed_key:
+            note += f"; seed at throw 0.5: {SEED_SAVING[seed_key]:.0%}"
+        print(comparison(f"{variant.name} {what.format(batch=batch)}", variant.result[key] / scale, base.name,
+                         base.result[key] / scale, unit, note + ")"), flush=True)
 
 
 def bench_prmim(args) -> None:
-    """MAE vs partial reconstruction vs PR-MIM, ViT-B/16 at 224, mask ratio 0.75 (see the module docstring)."""
+    """MAE vs partial reconstruction vs PR-MIM, ViT-B/16 at 224, mask ratio 0.75 (see the module docstring). The
+    partial and PR-MIM variants share one model whose decoder is switched between the two recipes' settings."""
     torch.manual_seed(0)
     images = torch.randn(args.batch, 3, 224, 224, device=args.device)
-    mae = measure(build_model("mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py", args.device), images, args.batch,
-                  args.repeats, args.amp)
-    print(f"MAE ViT-B/16: {mae['flops'] / 1e9:.2f} GFLOP/image (train), {mae['memory'] / 2 ** 20:.0f} MiB peak step "
-          f"memory at batch {args.batch}, {mae['time']:.3f} s/step", flush=True)
-    for recipe, label in (("partial", "partial"), ("prmim", "PR-MIM")):
-        for throw in THROW_RATIOS:
-            model = build_model(f"{recipe}_vit-base-p16_8xb512-amp-coslr-400e_in1k.py", args.device,
-                                throw_ratio=throw)
-            result = measure(model, images, args.batch, args.repeats, args.amp)
-            report(f"{label} throw {throw}", result, "MAE", mae, args.batch, seed=throw == 0.5)
-            del model
+    mae = Variant("MAE", build_model("mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py", args.device), images)
+    model = build_model("prmim_vit-base-p16_8xb512-amp-coslr-400e_in1k.py", args.device)
+    progressive = model.neck.progressive
+    partial = recipe("partial_vit-base-p16_8xb512-amp-coslr-400e_in1k.py").model.neck
+    prmim = recipe("prmim_vit-base-p16_8xb512-amp-coslr-400e_in1k.py").model.neck
+
+    def setter(neck_cfg, throw):
+        def configure():
+            model.neck.throw_ratio = throw
+            model.neck.sampling = neck_cfg.sampling
+            model.neck.progressive = progressive if neck_cfg.progressive else None
+        return configure
+
+    variants = [mae] + [Variant(f"{label} throw {throw}", model, images, setter(cfg, throw))
+                        for label, cfg in (("partial", partial), ("PR-MIM", prmim)) for throw in THROW_RATIOS]
+    measure(variants, args.batch, args.repeats, args.amp)
+    r = mae.result
+    print(f"MAE ViT-B/16: {r['flops'] / 1e9:.2f} GFLOP/image (train), {r['activations'] / 2 ** 20:.0f} MiB "
+          f"activations/image, {r['memory'] / 2 ** 20:.0f} MiB peak step memory at batch {args.batch}, "
+          f"{r['time']:.3f} s/step", flush=True)
+    for variant in variants[1:]:
+        report(variant, mae, args.batch, seed=variant.name.endswith("throw 0.5"))
 
 
 def bench_mte(args) -> None:
@@ -181,17 +248,17 @@ def bench_mte(args) -> None:
     batch = max(args.batch, 2)  # the projection neck's BatchNorm needs two samples
     torch.manual_seed(0)
     views = [torch.randn(batch, 3, 224, 224, device=args.device) for _ in range(2)]
-    base_model = build_model("mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device)
-    base = measure(base_model, views, batch, args.repeats, args.amp)
-    mte_model = build_model("mte_mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device)
-    mte = measure(mte_model, views, batch, args.repeats, args.amp)
-    report("MTE (MoCo v3 ViT-S/16, 3 aux [CLS] + 2 pooled)", mte, "MoCo v3", base, batch, seed=False)
+    base = Variant("MoCo v3", build_model("mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device), views)
+    mte = Variant("MTE (MoCo v3 ViT-S/16, 3 aux [CLS] + 2 pooled)",
+                  build_model("mte_mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device), views)
+    measure([base, mte], batch, args.repeats, args.amp)
+    report(mte, base, batch, seed=False)
 
-    exported = {k.removeprefix("backbone."): v for k, v in mte_model.state_dict().items()
+    exported = {k.removeprefix("backbone."): v for k, v in mte.model.state_dict().items()
                 if k.startswith("backbone.")}
-    same_names = list(exported) == [k.removeprefix("backbone.") for k in base_model.state_dict()
+    same_names = list(exported) == [k.removeprefix("backbone.") for k in base.model.state_dict()
                                     if k.startswith("backbone.")]
-    for model in (base_model.backbone, mte_model.backbone):
+    for model in (base.model.backbone, mte.model.backbone):
         model.eval()
     image = views[0][:1]
 
@@ -200,7 +267,7 @@ def bench_mte(args) -> None:
             backbone(image)
         return counter.get_total_flops()
 
-    ours, theirs = inference_flops(mte_model.backbone), inference_flops(base_model.backbone)
+    ours, theirs = inference_flops(mte.model.backbone), inference_flops(base.model.backbone)
     print(comparison("MTE exported ViT-S/16 inference FLOPs/image", ours / 1e9, "MoCo v3", theirs / 1e9, "GFLOP",
                      f"{'yes' if same_names and ours == theirs else 'no'} (same parameter names: "
                      f"{'yes' if same_names else 'no'}, {len(exported)} tensors)"), flush=True)
@@ -214,7 +281,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=list(BENCHES), default=list(BENCHES))
     parser.add_argument("--batch", type=int, default=2, help="images per step (CPU: keep it small)")
-    parser.add_argument("--repeats", type=int, default=2, help="timed steps after one warm-up step")
+    parser.add_argument("--repeats", type=int, default=3, help="timed steps per method after one warm-up step")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                         help="float16 autocast as the recipes train (default: on for cuda, off for cpu)")
@@ -223,9 +290,9 @@ def main() -> None:
         args.amp = args.device == "cuda"
     if args.device == "cpu":
         torch.set_num_threads(1)
-    print(f"device {args.device}, batch {args.batch}, repeats {args.repeats}, amp {args.amp}, "
-          f"memory counted by {'torch.cuda.max_memory_allocated' if args.device == 'cuda' else 'tensor storages'}",
-          flush=True)
+    memory = "torch.cuda.max_memory_allocated" if args.device == "cuda" else "tensor storages (TorchDispatchMode)"
+    print(f"device {args.device}, batch {args.batch}, repeats {args.repeats}, amp {args.amp}, peak memory counted "
+          f"by {memory}, activations by saved-tensor hooks", flush=True)
     for name in args.only:
         BENCHES[name](args)
 
