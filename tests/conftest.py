@@ -15,6 +15,7 @@ TRAIN_FOLDERS = (HERE / "mmdet", HERE / "stack", HERE / "selfsup_prmim_mte")
 TRAIN_MODULES = (HERE / "pretrain" / "test_trainer.py", HERE / "pretrain" / "test_unprocess.py")
 
 collect_ignore_glob = [] if CI or importlib.util.find_spec("mmcv") else ["mmdet/*"]
+TRAIN_FOLDERS += (HERE / "selfsup",)  # the iBOT/SERE/HSSL tests
 
 
 def pytest_configure(config):
