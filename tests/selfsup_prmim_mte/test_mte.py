@@ -12,7 +12,7 @@ from mmengine.logging import MessageHub  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from imagenet_s.selfsup.mte import MultiTokenEnhancer, vit_tokens  # noqa: E402
+from imagenet_s.selfsup.mte import MultiTokenEnhancer  # noqa: E402
 from plumbing.errors import BadInputError  # noqa: E402
 
 ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
@@ -65,11 +65,15 @@ def test_adaptive_pooling():
     assert torch.allclose(mte.pool(feature_map), mte.pool(patches))
 
 
-def test_vit_tokens_without_extra_is_the_backbone():
-    model = build(mte=False).eval()
-    images = torch.randn(2, 3, 32, 32)
-    glob, extra, patches = vit_tokens(model.backbone, images)
-    assert torch.equal(glob, model.backbone(images)[0]) and extra.shape == (2, 0, 32) and patches.shape == (2, 16, 32)
+def test_tokens_need_a_cls_token():
+    mte = MultiTokenEnhancer(32, num_aux_cls=2, num_pooled=1)
+    backbone = MODELS.build(dict(type="VisionTransformer", arch=ARCH, img_size=32, patch_size=8,
+                                 with_cls_token=False, out_type="featmap"))
+    with pytest.raises(BadInputError):
+        mte.tokens(backbone, torch.randn(1, 3, 32, 32))
+    with_cls = MODELS.build(dict(type="VisionTransformer", arch=ARCH, img_size=32, patch_size=8))
+    tokens, aux = mte.tokens(with_cls, torch.randn(2, 3, 32, 32))
+    assert aux.shape == (2, 3, 32) and tokens.extra.shape == (2, 2, 32) and tokens.patches.shape == (2, 16, 32)
 
 
 def test_auxiliary_tokens_change_training():
