@@ -10,7 +10,8 @@ from mmengine.logging import MessageHub  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
 
-from imagenet_s.selfsup import heads, mte  # noqa: E402,F401  (registers DINOProjectionHead, MTEIBOT, MTEDINO)
+import imagenet_s.selfsup.heads  # noqa: E402,F401  (registers DINOProjectionHead)
+import imagenet_s.selfsup.mte  # noqa: E402,F401  (registers MTEIBOT, MTEDINO)
 from imagenet_s.selfsup.transforms import IBOTBlockMask  # noqa: E402
 
 VIT = dict(type="VisionTransformer", arch=dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64),
