@@ -2,23 +2,29 @@
 """Cost of the self-supervised recipes: PR-MIM and partial reconstruction against MAE, MTE against its base.
 
 PR-MIM (``--only prmim``): ViT-B/16 at 224, MAE's mask ratio 0.75, the shipped recipes (``mae_*``, ``partial_*``,
-``prmim_*`` of imagenet_s/configs/selfsup) with the decoder's throw ratio set to 0.25 / 0.5 / 0.75. Per method:
+``prmim_*`` of imagenet_s/configs/selfsup) with the decoder's throw ratio (a fraction of the masked tokens) set to
+0.25 / 0.5 / 2/3 / 0.75 (2/3 of the masked tokens is half of all patches: one reading of the seed's "throwing 50%
+patches"). Per method:
 - training FLOPs per image: forward + backward of one step, counted by ``torch.utils.flop_counter.FlopCounterMode``
-  (matrix products and convolutions; a multiply-add counts 2);
-- peak training memory of one step (forward + backward): on the CPU, the peak of the bytes held by tensors created
-  during the step (activations kept for backward, gradients, temporaries), counted by a ``TorchDispatchMode`` that
-  follows every tensor storage until it is freed (no allocator or RSS noise; the parameters and the optimizer state,
-  identical across methods but for PR-MIM's 1.6 M-parameter light layer, are not included); on a GPU,
-  ``torch.cuda.max_memory_allocated`` during the step minus what was allocated before it;
-- step time: median over ``--repeats`` full steps (forward, backward, AdamW) after one warm-up step.
+  (matrix products, attention and convolutions; a multiply-add counts 2);
+- activations saved for backward per image (saved-tensor hooks, each storage once, parameters excluded): the part of
+  training memory that grows with the batch;
+- peak training memory of one forward + backward on ``--memory-batch`` images: on the CPU, the peak of the bytes held
+  by tensors created during the step (activations kept for backward, gradients, temporaries), counted by a
+  ``TorchDispatchMode`` that follows every tensor storage until it is freed (no allocator or RSS noise; parameters
+  and optimizer state, the same for all methods but PR-MIM's 1.6 M-parameter light layer, are not included); on a
+  GPU, ``torch.cuda.max_memory_allocated`` during the step minus what was allocated before it;
+- step time: median over ``--repeats`` full steps (forward, backward, AdamW) after one warm-up step, the methods
+  timed round-robin (on a shared CPU the times are noisy: FLOPs and memory are the stable figures).
 Each prints ``<work>: ours <value> <unit> | MAE <value> <unit> | ratio <MAE/ours>x | identical: <saving>`` next to
 the seed's headline (throw ratio 0.5: 28% fewer FLOPs, 36% less memory than MAE).
 
 MTE (``--only mte``): MoCo v3 ViT-S/16 (two 224 views) with and without MTE's auxiliary tokens: training FLOPs per
-image, peak step memory and step time (the overhead), and the exported backbone's inference FLOPs and parameter
-names against the base backbone's (the inference overhead, which must be zero).
+image, activations, peak step memory and step time (the overhead), and the exported backbone's inference FLOPs and
+parameter names against the base backbone's (the inference overhead, which must be zero).
 
-    python tools/benchmarks/bench_selfsup.py [--only prmim mte] [--batch 2] [--repeats 2] [--device cpu|cuda]
+    python tools/benchmarks/bench_selfsup.py [--only prmim mte] [--batch 2] [--repeats 3] [--memory-batch 8]
+                                             [--device cpu|cuda] [--[no-]amp]
 """
 from __future__ import annotations
 
@@ -39,7 +45,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 CONFIGS = REPO / "imagenet_s" / "configs" / "selfsup"
 SEED_SAVING = {"FLOPs": 0.28, "memory": 0.36}  # the PR-MIM abstract, throw ratio 0.5, ViT-B/16 vs MAE
-THROW_RATIOS = (0.25, 0.5, 0.75)
+THROW_RATIOS = (0.25, 0.5, 2 / 3, 0.75)  # 2/3 of the masked tokens = half of all patches
 
 
 class TensorMemory(TorchDispatchMode):
@@ -128,8 +134,9 @@ def inputs_device(inputs) -> str:
 class Variant:
     """One method to measure: a model, a function that configures it (variants may share a model), its inputs."""
 
-    def __init__(self, name: str, model, inputs, configure=None):
+    def __init__(self, name: str, model, inputs, configure=None, memory_inputs=None):
         self.name, self.model, self.inputs = name, model, inputs
+        self.memory_inputs = inputs if memory_inputs is None else memory_inputs
         self.configure = configure or (lambda: None)
         self.times: list[float] = []
         self.result: dict = {}
@@ -137,7 +144,8 @@ class Variant:
 
 def measure(variants: list[Variant], batch: int, repeats: int, amp: bool) -> None:
     """Fill each variant's ``result``: training FLOPs per image (forward + backward), activations saved for backward
-    per image (bytes), peak memory of one forward + backward at ``batch`` (bytes; gradients start unset) and the
+    per image (bytes), peak memory of one forward + backward on ``memory_inputs`` (bytes; gradients start unset: at
+    a small batch the parameters' gradients set the peak, at a large one the activations) and the
     median step time (s, forward + backward + AdamW). Steps are timed round-robin across the variants, so a change
     of machine load hits all of them alike."""
     optimizers = {}
@@ -174,13 +182,13 @@ def measure(variants: list[Variant], batch: int, repeats: int, amp: bool) -> Non
             torch.cuda.synchronize()
             before = torch.cuda.memory_allocated()
             torch.cuda.reset_peak_memory_stats()
-            forward_backward(model, inputs, amp)
+            forward_backward(model, variant.memory_inputs, amp)
             torch.cuda.synchronize()
             peak = torch.cuda.max_memory_allocated() - before
         else:
             tracker = TensorMemory()
             with tracker:
-                forward_backward(model, inputs, amp)
+                forward_backward(model, variant.memory_inputs, amp)
             peak = tracker.peak
         optimizers[id(model)].zero_grad(set_to_none=True)
         with FlopCounterMode(display=False) as counter:
@@ -199,18 +207,19 @@ def comparison(work: str, ours: float, peer_name: str, theirs: float, unit: str,
 
 METRICS = (("flops", "train FLOPs/image", "GFLOP", 1e9, "FLOPs"),
            ("activations", "activations saved for backward/image", "MiB", 2 ** 20, "memory"),
-           ("memory", "peak step memory at batch {batch}", "MiB", 2 ** 20, "memory"),
+           ("memory", "peak step memory at batch {memory_batch}", "MiB", 2 ** 20, "memory"),
            ("time", "step time at batch {batch}", "s", 1.0, None))
 
 
-def report(variant: Variant, base: Variant, batch: int, seed: bool) -> None:
+def report(variant: Variant, base: Variant, batch: int, memory_batch: int, seed: bool) -> None:
     """The comparison lines of one method against its base."""
     for key, what, unit, scale, seed_key in METRICS:
         saving = 1 - variant.result[key] / base.result[key]
         note = f"n/a (saving {saving:+.1%}"
         if seed and seed_key:
             note += f"; seed at throw 0.5: {SEED_SAVING[seed_key]:.0%}"
-        print(comparison(f"{variant.name} {what.format(batch=batch)}", variant.result[key] / scale, base.name,
+        work = f"{variant.name} {what.format(batch=batch, memory_batch=memory_batch)}"
+        print(comparison(work, variant.result[key] / scale, base.name,
                          base.result[key] / scale, unit, note + ")"), flush=True)
 
 
@@ -219,7 +228,9 @@ def bench_prmim(args) -> None:
     partial and PR-MIM variants share one model whose decoder is switched between the two recipes' settings."""
     torch.manual_seed(0)
     images = torch.randn(args.batch, 3, 224, 224, device=args.device)
-    mae = Variant("MAE", build_model("mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py", args.device), images)
+    large = torch.randn(args.memory_batch, 3, 224, 224, device=args.device)
+    mae = Variant("MAE", build_model("mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py", args.device), images,
+                  memory_inputs=large)
     model = build_model("prmim_vit-base-p16_8xb512-amp-coslr-400e_in1k.py", args.device)
     progressive = model.neck.progressive
     partial = recipe("partial_vit-base-p16_8xb512-amp-coslr-400e_in1k.py").model.neck
@@ -232,15 +243,15 @@ def bench_prmim(args) -> None:
             model.neck.progressive = progressive if neck_cfg.progressive else None
         return configure
 
-    variants = [mae] + [Variant(f"{label} throw {throw}", model, images, setter(cfg, throw))
+    variants = [mae] + [Variant(f"{label} throw {throw:.3g}", model, images, setter(cfg, throw), large)
                         for label, cfg in (("partial", partial), ("PR-MIM", prmim)) for throw in THROW_RATIOS]
     measure(variants, args.batch, args.repeats, args.amp)
     r = mae.result
     print(f"MAE ViT-B/16: {r['flops'] / 1e9:.2f} GFLOP/image (train), {r['activations'] / 2 ** 20:.0f} MiB "
-          f"activations/image, {r['memory'] / 2 ** 20:.0f} MiB peak step memory at batch {args.batch}, "
+          f"activations/image, {r['memory'] / 2 ** 20:.0f} MiB peak step memory at batch {args.memory_batch}, "
           f"{r['time']:.3f} s/step", flush=True)
     for variant in variants[1:]:
-        report(variant, mae, args.batch, seed=variant.name.endswith("throw 0.5"))
+        report(variant, mae, args.batch, args.memory_batch, seed=variant.name.endswith("throw 0.5"))
 
 
 def bench_mte(args) -> None:
@@ -248,11 +259,14 @@ def bench_mte(args) -> None:
     batch = max(args.batch, 2)  # the projection neck's BatchNorm needs two samples
     torch.manual_seed(0)
     views = [torch.randn(batch, 3, 224, 224, device=args.device) for _ in range(2)]
-    base = Variant("MoCo v3", build_model("mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device), views)
+    large = [torch.randn(max(args.memory_batch, 2), 3, 224, 224, device=args.device) for _ in range(2)]
+    base = Variant("MoCo v3", build_model("mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device), views,
+                   memory_inputs=large)
     mte = Variant("MTE (MoCo v3 ViT-S/16, 3 aux [CLS] + 2 pooled)",
-                  build_model("mte_mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device), views)
+                  build_model("mte_mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device), views,
+                  memory_inputs=large)
     measure([base, mte], batch, args.repeats, args.amp)
-    report(mte, base, batch, seed=False)
+    report(mte, base, batch, max(args.memory_batch, 2), seed=False)
 
     exported = {k.removeprefix("backbone."): v for k, v in mte.model.state_dict().items()
                 if k.startswith("backbone.")}
@@ -282,6 +296,9 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=list(BENCHES), default=list(BENCHES))
     parser.add_argument("--batch", type=int, default=2, help="images per step (CPU: keep it small)")
     parser.add_argument("--repeats", type=int, default=3, help="timed steps per method after one warm-up step")
+    parser.add_argument("--memory-batch", type=int, default=8,
+                        help="images of the one step whose peak memory is measured (large enough that activations, "
+                             "not the parameters' gradients, set the peak)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                         help="float16 autocast as the recipes train (default: on for cuda, off for cpu)")
