@@ -1,23 +1,28 @@
-"""MTE: multi-token enhancing, a generic training-time part and its use on MMPretrain's MoCo v3.
+"""MTE: multi-token enhancing, a generic training-time part and its use on the iBOT/DINO base and MoCo v3.
 
 Source: the MTE abstract (``seeds.md``) fixes the idea: auxiliary [CLS] tokens and adaptively pooled tokens are
 extracted from one model during pre-training, each trained with the base self-supervised loss, and their knowledge is
 distilled into the global token so that they are dropped at inference. The rest is our design (docs/selfsup.md):
 
 * ``MultiTokenEnhancer`` holds every auxiliary parameter: M learnable auxiliary [CLS] tokens, inserted after the
-  base [CLS] and attending in every block (``vit_tokens``), and P adaptively pooled tokens, each a softmax-weighted
-  average of the last-layer patch tokens with weights from its own linear scorer (for a CNN: of the feature map's
-  pixels; a CNN gets pooled tokens only). It combines per-token losses (``MultiTokenEnhancer.losses``): the base
-  loss of every auxiliary token (mean over them, weight ``aux_weight``) and the distillation of the (detached)
-  mean of the auxiliary tokens' output distributions into the global token (cross-entropy, weight
-  ``distill_weight``). A base method only has to say what the per-token logits and the per-token loss are.
+  base [CLS] and attending in every block (the iBOT base's token-level ``vit_tokens``), and P adaptively pooled
+  tokens, each a softmax-weighted average of the last-layer patch tokens with weights from its own linear scorer
+  (for a CNN: of the feature map's pixels; a CNN gets pooled tokens only). It combines per-token losses
+  (``MultiTokenEnhancer.losses``): the base loss of every auxiliary token (mean over them, weight ``aux_weight``)
+  and the distillation of the (detached) mean of the auxiliary tokens' output distributions into the global token
+  (cross-entropy, weight ``distill_weight``). A base method only has to say what the per-token logits and the
+  per-token loss are.
+* ``MTEIBOT`` / ``MTEDINO``: the iBOT/DINO base of ``imagenet_s.selfsup.ibot`` with it: each auxiliary token goes
+  through the shared projection head and learns the teacher's global [CLS] targets of the other views with the
+  base's [CLS] term; the teacher (EMA of backbone and head) is the base's, unchanged.
 * ``MTEMoCoV3``: MoCo v3 with it. Each token goes through the projection neck (its own batch statistics) and the
   predictor and is contrasted with the momentum encoder's global token of the other view (MoCo v3's loss); the
   momentum encoder is MoCo v3's, unchanged.
 
 The auxiliary parts live outside ``backbone`` (``mte.*``), so the student backbone (``backbone.*``) and the momentum
 encoder (``momentum_encoder.module.0.*``) have exactly the base structure; an export drops them by construction.
-Importing this module registers ``MultiTokenEnhancer`` and ``MTEMoCoV3`` into MMPretrain's ``MODELS``.
+Importing this module registers ``MultiTokenEnhancer``, ``MTEIBOT``, ``MTEDINO`` and ``MTEMoCoV3`` into MMPretrain's
+``MODELS``.
 """
 from __future__ import annotations
 
@@ -27,39 +32,14 @@ import torch
 from mmengine.dist import all_gather, get_rank
 from mmengine.model import BaseModule
 from mmpretrain.models.selfsup.mocov3 import MoCoV3
-from mmpretrain.models.utils import resize_pos_embed
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
+from imagenet_s.selfsup.ibot import DINO, IBOT, ViewOutput
+from imagenet_s.selfsup.losses import cross_view_loss
+from imagenet_s.selfsup.vit import vit_tokens
 from plumbing.errors import BadInputError
-
-
-def vit_tokens(backbone: nn.Module, images: torch.Tensor, extra: torch.Tensor | None = None
-               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Run an MMPretrain ``VisionTransformer`` (with [CLS] token) with ``extra`` tokens (1, M, C) inserted right
-    after [CLS]; they get no position embedding and attend in every block like [CLS].
-
-    Returns (global (B, C), extra (B, M, C), patches (B, N, C)), all after the backbone's final norm when it has
-    one: with ``extra=None`` the global token is what ``backbone(images)`` returns for ``out_type='cls_token'``.
-    Raises BadInputError for a backbone without [CLS] token."""
-    if getattr(backbone, "cls_token", None) is None:
-        raise BadInputError(f"{type(backbone).__name__}: MTE's auxiliary [CLS] tokens need a ViT with a [CLS] token")
-    batch = images.shape[0]
-    x, patch_resolution = backbone.patch_embed(images)
-    x = torch.cat([backbone.cls_token.expand(batch, -1, -1), x], dim=1)
-    x = x + resize_pos_embed(backbone.pos_embed, backbone.patch_resolution, patch_resolution,
-                             mode=backbone.interpolate_mode, num_extra_tokens=backbone.num_extra_tokens)
-    count = 0 if extra is None else extra.shape[1]
-    if count:
-        x = torch.cat([x[:, :1], extra.expand(batch, -1, -1), x[:, 1:]], dim=1)
-    x = backbone.drop_after_pos(x)
-    x = backbone.pre_norm(x)
-    for layer in backbone.layers:
-        x = layer(x)
-    if backbone.final_norm:
-        x = backbone.ln1(x)
-    return x[:, 0], x[:, 1:1 + count], x[:, 1 + count:]
 
 
 @MODELS.register_module()
@@ -104,24 +84,39 @@ class MultiTokenEnhancer(BaseModule):
         weights = self.scorer(patches).softmax(dim=1)  # (B, N, P)
         return torch.einsum("bnp,bnc->bpc", weights, patches)
 
-    def tokens(self, backbone: nn.Module, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(global (B, C), auxiliary (B, M + P, C), patch tokens (B, N, C)) of a ViT backbone on ``images``."""
-        glob, aux, patches = vit_tokens(backbone, images, self.aux_cls)
-        return glob, torch.cat([aux, self.pool(patches)], dim=1), patches
+    def tokens(self, backbone: nn.Module, images: torch.Tensor, mask: torch.Tensor | None = None,
+               mask_token: torch.Tensor | None = None):
+        """The last-layer tokens (``imagenet_s.selfsup.vit.ViTTokens``) of a ViT backbone on ``images`` with the
+        auxiliary [CLS] tokens inserted after [CLS], and the auxiliary tokens (B, M + P, C): the auxiliary [CLS]
+        outputs, then the pooled tokens. ``mask``/``mask_token``: iBOT's masked patch embeddings.
+        Raises BadInputError for a backbone without [CLS] token."""
+        if getattr(backbone, "cls_token", None) is None:
+            raise BadInputError(f"{type(backbone).__name__}: MTE's auxiliary [CLS] tokens need a ViT with [CLS]")
+        tokens = vit_tokens(backbone, images, mask, mask_token, self.aux_cls)
+        return tokens, torch.cat([tokens.extra, self.pool(tokens.patches)], dim=1)
 
-    def losses(self, global_logits: torch.Tensor, aux_logits: Sequence[torch.Tensor],
-               base_loss: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, torch.Tensor]:
-        """``{'loss_aux', 'loss_distill'}`` from per-token logits (each (B, K): the distribution the base loss
-        scores, softmax over K) and the base loss of one token's logits.
+    def losses(self, global_logits: Sequence[torch.Tensor], aux_logits: Sequence[Sequence[torch.Tensor]],
+               base_loss: Callable[[list[torch.Tensor]], torch.Tensor], temperature: float = 1.0
+               ) -> dict[str, torch.Tensor]:
+        """``{'loss_aux', 'loss_distill'}`` from per-token, per-view logits and the base method's loss.
 
-        loss_aux = aux_weight * mean over tokens of base_loss(aux logits); loss_distill = distill_weight * mean over
-        rows of the cross-entropy between the mean of the auxiliary softmax distributions (no gradient) and the
-        global token's log-softmax."""
-        loss_aux = torch.stack([base_loss(logits) for logits in aux_logits]).mean()
-        with torch.no_grad():
-            target = torch.stack([logits.float().softmax(-1) for logits in aux_logits]).mean(0)
-        distill = -(target * global_logits.float().log_softmax(-1)).sum(-1).mean()
-        return dict(loss_aux=self.aux_weight * loss_aux, loss_distill=self.distill_weight * distill)
+        Args:
+            global_logits: per view, the global token's logits (B, K): the distribution the base loss scores is
+                softmax(logits / temperature) over K.
+            aux_logits: per auxiliary token, its logits per view (same shapes as ``global_logits``).
+            base_loss: the base method's loss of one token's per-view logits (the same function that scores the
+                global token, e.g. a cross-view loss against the teacher's global token).
+            temperature: the student temperature of the base method (1 where the logits are already divided).
+        Returns: loss_aux = aux_weight * mean over auxiliary tokens of base_loss; loss_distill = distill_weight *
+            mean over views and rows of the cross-entropy between the mean of the auxiliary tokens' softmax
+            distributions (no gradient) and the global token's log-softmax."""
+        loss_aux = torch.stack([base_loss(list(per_view)) for per_view in aux_logits]).mean()
+        distill = []
+        for view, logits in enumerate(global_logits):
+            with torch.no_grad():
+                target = torch.stack([(token[view].float() / temperature).softmax(-1) for token in aux_logits]).mean(0)
+            distill.append(-(target * (logits.float() / temperature).log_softmax(-1)).sum(-1).mean())
+        return dict(loss_aux=self.aux_weight * loss_aux, loss_distill=self.distill_weight * torch.stack(distill).mean())
 
 
 def mocov3_logits(head: nn.Module, base_out: torch.Tensor, momentum_out: torch.Tensor
@@ -152,18 +147,68 @@ class MTEMoCoV3(MoCoV3):
         directions."""
         queries = []
         for view in inputs[:2]:
-            glob, aux, _ = self.mte.tokens(self.backbone, view)
-            queries.append([self.neck([glob])[0]] + [self.neck([aux[:, i]])[0] for i in range(aux.shape[1])])
+            tokens, aux = self.mte.tokens(self.backbone, view)
+            queries.append([self.neck([tokens.cls])[0]] + [self.neck([aux[:, i]])[0] for i in range(aux.shape[1])])
         with torch.no_grad():
             self.momentum_encoder.update_parameters(nn.Sequential(self.backbone, self.neck))
             keys = [self.momentum_encoder(view)[0] for view in inputs[:2]]
-        losses = dict(loss=0.0, loss_aux=0.0, loss_distill=0.0)
-        for q, k in ((queries[0], keys[1]), (queries[1], keys[0])):
-            logits = [mocov3_logits(self.head, token, k) for token in q]
-            labels = logits[0][1]
-            losses["loss"] = losses["loss"] + self.head.loss_module(logits[0][0], labels)
-            extra = self.mte.losses(logits[0][0], [lg for lg, _ in logits[1:]],
-                                    lambda lg, labels=labels: self.head.loss_module(lg, labels))
-            for name, value in extra.items():
-                losses[name] = losses[name] + value
+        # per direction (view 1 -> key 2, view 2 -> key 1), per token: MoCo v3's logits; the labels are the same
+        logits = [[mocov3_logits(self.head, token, k) for token in q] for q, k in ((queries[0], keys[1]),
+                                                                                    (queries[1], keys[0]))]
+        labels = logits[0][0][1]
+
+        def base_loss(per_direction: list[torch.Tensor]) -> torch.Tensor:
+            return sum(self.head.loss_module(lg, labels) for lg in per_direction)
+
+        losses = dict(loss=base_loss([direction[0][0] for direction in logits]))
+        aux = [[direction[t][0] for direction in logits] for t in range(1, len(logits[0]))]
+        losses.update(self.mte.losses([direction[0][0] for direction in logits], aux, base_loss))
         return losses
+
+
+@MODELS.register_module()
+class MTEIBOT(IBOT):
+    """iBOT (the base in ``imagenet_s.selfsup.ibot``) with multi-token enhancing. Arguments are ``IBOT``'s plus
+    ``mte`` (``MultiTokenEnhancer`` settings other than ``embed_dims``).
+
+    Each auxiliary token of each student view goes through the shared projection head and learns the teacher's
+    global [CLS] targets across views with iBOT's [CLS] term (same weight); the distillation runs per view at the
+    student temperature. The teacher is iBOT's (backbone and head only), so teacher and student backbones export as
+    for iBOT."""
+
+    def __init__(self, *args, mte: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mte = MultiTokenEnhancer(self.backbone.embed_dims, **(mte or {}))
+
+    def student_view(self, images: torch.Tensor, mask: torch.Tensor | None, index: int) -> ViewOutput:
+        """iBOT's student view, with the auxiliary tokens in the forward and their logits (B, M + P, K) in
+        ``extras['aux_logits']``."""
+        tokens, aux = self.mte.tokens(self.backbone, images, mask, self.mask_token if mask is not None else None)
+        is_global = index < self.num_global_views
+        patch_logits = self.head(tokens.patches) if is_global and self.loss_weights["patch"] else None
+        return ViewOutput(tokens, self.head(tokens.cls), patch_logits, mask, index,
+                          extras={"aux_logits": self.head(aux)})
+
+    def extra_losses(self, student: list[ViewOutput], teacher: list[ViewOutput], data_samples) -> dict:
+        """``loss_aux`` and ``loss_distill`` (``MultiTokenEnhancer.losses``) with iBOT's weighted [CLS] term as the
+        base loss of each auxiliary token."""
+        targets = self.teacher_targets(teacher, "cls")
+        weight = self.loss_weights["cls"] * self.distill_scale
+
+        def base_loss(per_view: list[torch.Tensor]) -> torch.Tensor:
+            return cross_view_loss(per_view, targets, self.student_temperature)[0] * weight
+
+        count = student[0].extras["aux_logits"].shape[1]
+        aux = [[s.extras["aux_logits"][:, t] for s in student] for t in range(count)]
+        return self.mte.losses([s.cls_logits for s in student], aux, base_loss, self.student_temperature)
+
+
+@MODELS.register_module()
+class MTEDINO(MTEIBOT):
+    """DINO with multi-token enhancing: ``MTEIBOT`` without the patch term and without masks (as ``DINO`` is
+    ``IBOT``'s). Same arguments as ``MTEIBOT``."""
+
+    view_masks = DINO.view_masks
+
+    def __init__(self, *args, loss_weights: dict | None = None, **kwargs):
+        super().__init__(*args, loss_weights={**(loss_weights or {}), "patch": 0.0}, **kwargs)

@@ -12,7 +12,7 @@ from mmengine.logging import MessageHub  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from imagenet_s.selfsup.mte import MultiTokenEnhancer, vit_tokens  # noqa: E402
+from imagenet_s.selfsup.mte import MultiTokenEnhancer  # noqa: E402
 from plumbing.errors import BadInputError  # noqa: E402
 
 ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
@@ -36,13 +36,17 @@ def build(mte: bool):
 
 def test_losses_by_hand():
     mte = MultiTokenEnhancer(4, num_aux_cls=1, num_pooled=1, aux_weight=0.5, distill_weight=2.0)
-    glob = torch.tensor([[0.0, math.log(3.0)]])
-    aux = [torch.tensor([[0.0, 0.0]]), torch.tensor([[math.log(3.0), 0.0]])]
-    losses = mte.losses(glob, aux, lambda logits: logits.sum())
-    # base loss: mean(0, log 3) * 0.5; target = mean((1/2, 1/2), (3/4, 1/4)) = (5/8, 3/8); global = (1/4, 3/4)
+    glob = [torch.tensor([[0.0, math.log(3.0)]]), torch.tensor([[0.0, 0.0]])]  # two views
+    aux = [[torch.tensor([[0.0, 0.0]]), torch.tensor([[0.0, 0.0]])],
+           [torch.tensor([[math.log(3.0), 0.0]]), torch.tensor([[0.0, 0.0]])]]
+    losses = mte.losses(glob, aux, lambda per_view: per_view[0].sum() + per_view[1].sum())
+    # base loss: mean(0, log 3) * 0.5. View 1: target = mean((1/2, 1/2), (3/4, 1/4)) = (5/8, 3/8), global (1/4, 3/4);
+    # view 2: target (1/2, 1/2), global (1/2, 1/2): cross-entropy log 2
     assert losses["loss_aux"].item() == pytest.approx(0.5 * math.log(3.0) / 2)
-    expected = -(5 / 8 * math.log(1 / 4) + 3 / 8 * math.log(3 / 4))
-    assert losses["loss_distill"].item() == pytest.approx(2.0 * expected)
+    view1 = -(5 / 8 * math.log(1 / 4) + 3 / 8 * math.log(3 / 4))
+    assert losses["loss_distill"].item() == pytest.approx(2.0 * (view1 + math.log(2.0)) / 2)
+    halved = mte.losses([g * 2 for g in glob], [[v * 2 for v in t] for t in aux], lambda v: v[0].sum(), 2.0)
+    assert halved["loss_distill"].item() == pytest.approx(losses["loss_distill"].item())  # temperature divides
     with pytest.raises(BadInputError):
         MultiTokenEnhancer(4, num_aux_cls=0, num_pooled=0)
 
@@ -61,11 +65,15 @@ def test_adaptive_pooling():
     assert torch.allclose(mte.pool(feature_map), mte.pool(patches))
 
 
-def test_vit_tokens_without_extra_is_the_backbone():
-    model = build(mte=False).eval()
-    images = torch.randn(2, 3, 32, 32)
-    glob, extra, patches = vit_tokens(model.backbone, images)
-    assert torch.equal(glob, model.backbone(images)[0]) and extra.shape == (2, 0, 32) and patches.shape == (2, 16, 32)
+def test_tokens_need_a_cls_token():
+    mte = MultiTokenEnhancer(32, num_aux_cls=2, num_pooled=1)
+    backbone = MODELS.build(dict(type="VisionTransformer", arch=ARCH, img_size=32, patch_size=8,
+                                 with_cls_token=False, out_type="featmap"))
+    with pytest.raises(BadInputError):
+        mte.tokens(backbone, torch.randn(1, 3, 32, 32))
+    with_cls = MODELS.build(dict(type="VisionTransformer", arch=ARCH, img_size=32, patch_size=8))
+    tokens, aux = mte.tokens(with_cls, torch.randn(2, 3, 32, 32))
+    assert aux.shape == (2, 3, 32) and tokens.extra.shape == (2, 2, 32) and tokens.patches.shape == (2, 16, 32)
 
 
 def test_auxiliary_tokens_change_training():

@@ -2,29 +2,36 @@
 """Cost of the self-supervised recipes: PR-MIM and partial reconstruction against MAE, MTE against its base.
 
 PR-MIM (``--only prmim``): ViT-B/16 at 224, MAE's mask ratio 0.75, the shipped recipes (``mae_*``, ``partial_*``,
-``prmim_*`` of imagenet_s/configs/selfsup) with the decoder's throw ratio set to 0.25 / 0.5 / 0.75. Per method:
+``prmim_*`` of imagenet_s/configs/selfsup) with the decoder's throw ratio (a fraction of the masked tokens) set to
+0.25 / 0.5 / 2/3 / 0.75 (2/3 of the masked tokens is half of all patches: one reading of the seed's "throwing 50%
+patches"). Per method:
 - training FLOPs per image: forward + backward of one step, counted by ``torch.utils.flop_counter.FlopCounterMode``
-  (matrix products and convolutions; a multiply-add counts 2);
-- peak training memory of one step (forward + backward): on the CPU, the peak of the bytes held by tensors created
-  during the step (activations kept for backward, gradients, temporaries), counted by a ``TorchDispatchMode`` that
-  follows every tensor storage until it is freed (no allocator or RSS noise; the parameters and the optimizer state,
-  identical across methods but for PR-MIM's 1.6 M-parameter light layer, are not included); on a GPU,
-  ``torch.cuda.max_memory_allocated`` during the step minus what was allocated before it;
-- step time: median over ``--repeats`` full steps (forward, backward, AdamW) after one warm-up step.
+  (matrix products, attention and convolutions; a multiply-add counts 2);
+- activations saved for backward per image (saved-tensor hooks, each storage once, parameters excluded): the part of
+  training memory that grows with the batch;
+- peak training memory of one forward + backward on ``--memory-batch`` images: on the CPU, the peak of the bytes held
+  by tensors created during the step (activations kept for backward, gradients, temporaries), counted by a
+  ``TorchDispatchMode`` that follows every tensor storage until it is freed (no allocator or RSS noise; parameters
+  and optimizer state, the same for all methods but PR-MIM's 1.6 M-parameter light layer, are not included); on a
+  GPU, ``torch.cuda.max_memory_allocated`` during the step minus what was allocated before it;
+- step time: median over ``--repeats`` full steps (forward, backward, AdamW) after one warm-up step, the methods
+  timed round-robin (on a shared CPU the times are noisy: FLOPs and memory are the stable figures).
 Each prints ``<work>: ours <value> <unit> | MAE <value> <unit> | ratio <MAE/ours>x | identical: <saving>`` next to
 the seed's headline (throw ratio 0.5: 28% fewer FLOPs, 36% less memory than MAE).
 
 MTE (``--only mte``): MoCo v3 ViT-S/16 (two 224 views) with and without MTE's auxiliary tokens: training FLOPs per
-image, peak step memory and step time (the overhead), and the exported backbone's inference FLOPs and parameter
-names against the base backbone's (the inference overhead, which must be zero).
+image, activations, peak step memory and step time (the overhead), and the exported backbone's inference FLOPs and
+parameter names against the base backbone's (the inference overhead, which must be zero).
 
-iBOT base, SERE, HSSL (``--only distill``): one training step (forward, backward, AdamW) of each method's shipped
-recipe with the same backbone and views: on the CPU a tiny ViT (width 192, 4 layers, 3 heads, patch 16) on 2 global
-64 px views with iBOT block masks and 4 local 32 px views (HSSL: its recipe's 2 global views only), 1,024
-prototypes; on a GPU the recipes' ViT-S/16 at 224/96 px with 10 local views. Per method: median step time, peak step
-memory (as above), images/s, and SERE's and HSSL's overhead relative to the iBOT base at the same views.
+iBOT base, SERE, HSSL (``--only distill``): training steps of each method's shipped recipe with the same backbone
+and views: on the CPU a tiny ViT (width 192, 4 layers, 3 heads, patch 16) on 2 global 64 px views with iBOT block
+masks and 4 local 32 px views (HSSL: its recipe's 2 global views only, compared with iBOT on the same 2 views),
+1,024 prototypes; on a GPU the recipes' ViT-S/16 at 224/96 px with 10 local views and 8,192 prototypes. Per method
+the measures above plus images/s; SERE's and HSSL's lines are their overhead relative to the iBOT base (a negative
+saving).
 
-    python tools/benchmarks/bench_selfsup.py [--only prmim mte distill] [--batch 2] [--repeats 2] [--device cpu|cuda]
+    python tools/benchmarks/bench_selfsup.py [--only prmim mte distill] [--batch 2] [--repeats 3] [--memory-batch 8]
+                                             [--device cpu|cuda] [--[no-]amp]
 """
 from __future__ import annotations
 
@@ -45,7 +52,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 CONFIGS = REPO / "imagenet_s" / "configs" / "selfsup"
 SEED_SAVING = {"FLOPs": 0.28, "memory": 0.36}  # the PR-MIM abstract, throw ratio 0.5, ViT-B/16 vs MAE
-THROW_RATIOS = (0.25, 0.5, 0.75)
+THROW_RATIOS = (0.25, 0.5, 2 / 3, 0.75)  # 2/3 of the masked tokens = half of all patches
 
 
 class TensorMemory(TorchDispatchMode):
@@ -64,11 +71,14 @@ class TensorMemory(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
+        # outputs aliasing an input (views, in-place results) hold no new memory: parameters' views must not count
+        aliased = {id(value.untyped_storage()) for value in tree_flatten((args, kwargs))[0]
+                   if isinstance(value, torch.Tensor)}
         for value in tree_flatten(out)[0]:
             if isinstance(value, torch.Tensor) and value.device.type != "meta":
                 storage = value.untyped_storage()
                 key = id(storage)
-                if key not in self._seen:
+                if key not in self._seen and key not in aliased:
                     self._seen.add(key)
                     self.live += storage.nbytes()
                     weakref.finalize(storage, self._release, key, storage.nbytes())
@@ -76,20 +86,44 @@ class TensorMemory(TorchDispatchMode):
         return out
 
 
+def saved_activations(model, inputs, amp: bool) -> int:
+    """Bytes of the tensors a training forward saves for backward (each storage once, parameters excluded): the
+    training memory that grows with the batch."""
+    params = {id(p.untyped_storage()) for p in model.parameters()}
+    storages: dict[int, int] = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        if id(storage) not in params:
+            storages[id(storage)] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        with torch.autocast(inputs_device(inputs), dtype=torch.float16, enabled=amp):
+            losses = model.loss(inputs, [])
+    del losses
+    return sum(storages.values())
+
+
 def build_model(config: str, device: str, **neck):
     """The model of a shipped recipe (imports its plug-in modules), the neck's settings updated by ``neck``."""
-    from mmengine.config import Config
     from mmengine.logging import MessageHub
-    from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
 
-    init_default_scope("mmpretrain")
-    cfg = Config.fromfile(str(CONFIGS / config))
-    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg = copy.deepcopy(recipe(config).model)
     model_cfg.neck.update(neck)
     MessageHub.get_current_instance().update_info("max_iters", 1000)  # CosineEMA (MoCo v3) reads it
     torch.manual_seed(0)
     return MODELS.build(model_cfg).to(device).train()
+
+
+def recipe(config: str):
+    """A shipped recipe of imagenet_s/configs/selfsup, read (its ``custom_imports`` imported)."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    init_default_scope("mmpretrain")
+    return Config.fromfile(str(CONFIGS / config))
 
 
 def forward_backward(model, inputs, amp: bool) -> None:
@@ -104,45 +138,72 @@ def inputs_device(inputs) -> str:
     return (inputs[0] if isinstance(inputs, list) else inputs).device.type
 
 
-def measure(model, inputs, batch: int, repeats: int, amp: bool) -> dict:
-    """FLOPs per image, peak step memory (bytes) and median step time (s) of training ``model`` on ``inputs``."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=1e-4)
-    cuda = inputs_device(inputs) == "cuda"
+class Variant:
+    """One method to measure: a model, a function that configures it (variants may share a model), its inputs."""
 
-    def step():
+    def __init__(self, name: str, model, inputs, configure=None, memory_inputs=None):
+        self.name, self.model, self.inputs = name, model, inputs
+        self.memory_inputs = inputs if memory_inputs is None else memory_inputs
+        self.configure = configure or (lambda: None)
+        self.times: list[float] = []
+        self.result: dict = {}
+
+
+def measure(variants: list[Variant], batch: int, repeats: int, amp: bool) -> None:
+    """Fill each variant's ``result``: training FLOPs per image (forward + backward), activations saved for backward
+    per image (bytes), peak memory of one forward + backward on ``memory_inputs`` (bytes; gradients start unset: at
+    a small batch the parameters' gradients set the peak, at a large one the activations) and the
+    median step time (s, forward + backward + AdamW). Steps are timed round-robin across the variants, so a change
+    of machine load hits all of them alike."""
+    optimizers = {}
+    for variant in variants:
+        if id(variant.model) not in optimizers:
+            params = [p for p in variant.model.parameters() if p.requires_grad]
+            optimizers[id(variant.model)] = torch.optim.AdamW(params, lr=1e-4)
+    cuda = inputs_device(variants[0].inputs) == "cuda"
+
+    def step(variant):
+        optimizer = optimizers[id(variant.model)]
         optimizer.zero_grad(set_to_none=True)
-        forward_backward(model, inputs, amp)
+        forward_backward(variant.model, variant.inputs, amp)
         optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
 
-    step()  # warm-up: optimizer state, kernels
-    times = []
+    for variant in variants:  # warm-up: optimizer state, kernels
+        variant.configure()
+        step(variant)
     for _ in range(repeats):
+        for variant in variants:
+            variant.configure()
+            if cuda:
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            step(variant)
+            if cuda:
+                torch.cuda.synchronize()
+            variant.times.append(time.perf_counter() - start)
+    for variant in variants:
+        variant.configure()
+        model, inputs = variant.model, variant.inputs
         if cuda:
             torch.cuda.synchronize()
-        start = time.perf_counter()
-        step()
-        if cuda:
+            before = torch.cuda.memory_allocated()
+            torch.cuda.reset_peak_memory_stats()
+            forward_backward(model, variant.memory_inputs, amp)
             torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    optimizer.zero_grad(set_to_none=True)
-    if cuda:
-        torch.cuda.synchronize()
-        before = torch.cuda.memory_allocated()
-        torch.cuda.reset_peak_memory_stats()
-        forward_backward(model, inputs, amp)
-        torch.cuda.synchronize()
-        peak = torch.cuda.max_memory_allocated() - before
-    else:
-        tracker = TensorMemory()
-        with tracker:
+            peak = torch.cuda.max_memory_allocated() - before
+        else:
+            tracker = TensorMemory()
+            with tracker:
+                forward_backward(model, variant.memory_inputs, amp)
+            peak = tracker.peak
+        optimizers[id(model)].zero_grad(set_to_none=True)
+        with FlopCounterMode(display=False) as counter:
             forward_backward(model, inputs, amp)
-        peak = tracker.peak
-    optimizer.zero_grad(set_to_none=True)
-    with FlopCounterMode(display=False) as counter:
-        forward_backward(model, inputs, amp)
-    optimizer.zero_grad(set_to_none=True)
-    return dict(flops=counter.get_total_flops() / batch, memory=peak, time=statistics.median(times))
+        optimizers[id(model)].zero_grad(set_to_none=True)
+        variant.result = dict(flops=counter.get_total_flops() / batch,
+                              activations=saved_activations(model, inputs, amp) / batch,
+                              memory=peak, time=statistics.median(variant.times))
 
 
 def comparison(work: str, ours: float, peer_name: str, theirs: float, unit: str, note: str) -> str:
@@ -151,35 +212,53 @@ def comparison(work: str, ours: float, peer_name: str, theirs: float, unit: str,
     return f"{work}: ours {ours:.4g} {unit} | {peer_name} {theirs:.4g} {unit} | ratio {ratio:.3f}x | identical: {note}"
 
 
-def report(name: str, result: dict, base_name: str, base: dict, batch: int, seed: bool) -> None:
-    """The FLOPs, memory and time comparison lines of one method against its base."""
-    for key, unit, scale, label in (("flops", "GFLOP", 1e9, "FLOPs"), ("memory", "MiB", 2 ** 20, "memory"),
-                                    ("time", "s", 1.0, "time")):
-        saving = 1 - result[key] / base[key]
+METRICS = (("flops", "train FLOPs/image", "GFLOP", 1e9, "FLOPs"),
+           ("activations", "activations saved for backward/image", "MiB", 2 ** 20, "memory"),
+           ("memory", "peak step memory at batch {memory_batch}", "MiB", 2 ** 20, "memory"),
+           ("time", "step time at batch {batch}", "s", 1.0, None))
+
+
+def report(variant: Variant, base: Variant, batch: int, memory_batch: int, seed: bool) -> None:
+    """The comparison lines of one method against its base."""
+    for key, what, unit, scale, seed_key in METRICS:
+        saving = 1 - variant.result[key] / base.result[key]
         note = f"n/a (saving {saving:+.1%}"
-        if seed and label in SEED_SAVING:
-            note += f"; seed at throw 0.5: {SEED_SAVING[label]:.0%}"
-        what = {"flops": "train FLOPs/image", "memory": f"peak step memory at batch {batch}",
-                "time": f"step time at batch {batch}"}[key]
-        print(comparison(f"{name} {what}", result[key] / scale, base_name, base[key] / scale, unit, note + ")"),
-              flush=True)
+        if seed and seed_key:
+            note += f"; seed at throw 0.5: {SEED_SAVING[seed_key]:.0%}"
+        work = f"{variant.name} {what.format(batch=batch, memory_batch=memory_batch)}"
+        print(comparison(work, variant.result[key] / scale, base.name,
+                         base.result[key] / scale, unit, note + ")"), flush=True)
 
 
 def bench_prmim(args) -> None:
-    """MAE vs partial reconstruction vs PR-MIM, ViT-B/16 at 224, mask ratio 0.75 (see the module docstring)."""
+    """MAE vs partial reconstruction vs PR-MIM, ViT-B/16 at 224, mask ratio 0.75 (see the module docstring). The
+    partial and PR-MIM variants share one model whose decoder is switched between the two recipes' settings."""
     torch.manual_seed(0)
     images = torch.randn(args.batch, 3, 224, 224, device=args.device)
-    mae = measure(build_model("mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py", args.device), images, args.batch,
-                  args.repeats, args.amp)
-    print(f"MAE ViT-B/16: {mae['flops'] / 1e9:.2f} GFLOP/image (train), {mae['memory'] / 2 ** 20:.0f} MiB peak step "
-          f"memory at batch {args.batch}, {mae['time']:.3f} s/step", flush=True)
-    for recipe, label in (("partial", "partial"), ("prmim", "PR-MIM")):
-        for throw in THROW_RATIOS:
-            model = build_model(f"{recipe}_vit-base-p16_8xb512-amp-coslr-400e_in1k.py", args.device,
-                                throw_ratio=throw)
-            result = measure(model, images, args.batch, args.repeats, args.amp)
-            report(f"{label} throw {throw}", result, "MAE", mae, args.batch, seed=throw == 0.5)
-            del model
+    large = torch.randn(args.memory_batch, 3, 224, 224, device=args.device)
+    mae = Variant("MAE", build_model("mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py", args.device), images,
+                  memory_inputs=large)
+    model = build_model("prmim_vit-base-p16_8xb512-amp-coslr-400e_in1k.py", args.device)
+    progressive = model.neck.progressive
+    partial = recipe("partial_vit-base-p16_8xb512-amp-coslr-400e_in1k.py").model.neck
+    prmim = recipe("prmim_vit-base-p16_8xb512-amp-coslr-400e_in1k.py").model.neck
+
+    def setter(neck_cfg, throw):
+        def configure():
+            model.neck.throw_ratio = throw
+            model.neck.sampling = neck_cfg.sampling
+            model.neck.progressive = progressive if neck_cfg.progressive else None
+        return configure
+
+    variants = [mae] + [Variant(f"{label} throw {throw:.3g}", model, images, setter(cfg, throw), large)
+                        for label, cfg in (("partial", partial), ("PR-MIM", prmim)) for throw in THROW_RATIOS]
+    measure(variants, args.batch, args.repeats, args.amp)
+    r = mae.result
+    print(f"MAE ViT-B/16: {r['flops'] / 1e9:.2f} GFLOP/image (train), {r['activations'] / 2 ** 20:.0f} MiB "
+          f"activations/image, {r['memory'] / 2 ** 20:.0f} MiB peak step memory at batch {args.memory_batch}, "
+          f"{r['time']:.3f} s/step", flush=True)
+    for variant in variants[1:]:
+        report(variant, mae, args.batch, args.memory_batch, seed=variant.name.endswith("throw 0.5"))
 
 
 def bench_mte(args) -> None:
@@ -187,17 +266,20 @@ def bench_mte(args) -> None:
     batch = max(args.batch, 2)  # the projection neck's BatchNorm needs two samples
     torch.manual_seed(0)
     views = [torch.randn(batch, 3, 224, 224, device=args.device) for _ in range(2)]
-    base_model = build_model("mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device)
-    base = measure(base_model, views, batch, args.repeats, args.amp)
-    mte_model = build_model("mte_mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device)
-    mte = measure(mte_model, views, batch, args.repeats, args.amp)
-    report("MTE (MoCo v3 ViT-S/16, 3 aux [CLS] + 2 pooled)", mte, "MoCo v3", base, batch, seed=False)
+    large = [torch.randn(max(args.memory_batch, 2), 3, 224, 224, device=args.device) for _ in range(2)]
+    base = Variant("MoCo v3", build_model("mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device), views,
+                   memory_inputs=large)
+    mte = Variant("MTE (MoCo v3 ViT-S/16, 3 aux [CLS] + 2 pooled)",
+                  build_model("mte_mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device), views,
+                  memory_inputs=large)
+    measure([base, mte], batch, args.repeats, args.amp)
+    report(mte, base, batch, max(args.memory_batch, 2), seed=False)
 
-    exported = {k.removeprefix("backbone."): v for k, v in mte_model.state_dict().items()
+    exported = {k.removeprefix("backbone."): v for k, v in mte.model.state_dict().items()
                 if k.startswith("backbone.")}
-    same_names = list(exported) == [k.removeprefix("backbone.") for k in base_model.state_dict()
+    same_names = list(exported) == [k.removeprefix("backbone.") for k in base.model.state_dict()
                                     if k.startswith("backbone.")]
-    for model in (base_model.backbone, mte_model.backbone):
+    for model in (base.model.backbone, mte.model.backbone):
         model.eval()
     image = views[0][:1]
 
@@ -206,7 +288,7 @@ def bench_mte(args) -> None:
             backbone(image)
         return counter.get_total_flops()
 
-    ours, theirs = inference_flops(mte_model.backbone), inference_flops(base_model.backbone)
+    ours, theirs = inference_flops(mte.model.backbone), inference_flops(base.model.backbone)
     print(comparison("MTE exported ViT-S/16 inference FLOPs/image", ours / 1e9, "MoCo v3", theirs / 1e9, "GFLOP",
                      f"{'yes' if same_names and ours == theirs else 'no'} (same parameter names: "
                      f"{'yes' if same_names else 'no'}, {len(exported)} tensors)"), flush=True)
@@ -218,16 +300,16 @@ DISTILL_RECIPES = {"iBOT": "ibot_vit-small-p16_8xb128-coslr-100e_in1k.py",
 
 
 class WithSamples(torch.nn.Module):
-    """A self-distillation model whose ``loss(inputs, _)`` uses fixed data samples (block masks, crop boxes), so
-    ``measure`` can time it like the other methods."""
+    """A self-distillation model whose ``loss(inputs, _)`` uses fixed data samples (block masks, crop boxes) of the
+    inputs' batch size, so ``measure`` can run it like the other methods."""
 
-    def __init__(self, model, samples):
+    def __init__(self, model, samples: dict):
         super().__init__()
         self.model, self.samples = model, samples
 
     def loss(self, inputs, _samples):
-        """The wrapped model's losses on ``inputs`` with the stored samples."""
-        return self.model.loss(inputs, self.samples)
+        """The wrapped model's losses on ``inputs`` with the stored samples of that batch size."""
+        return self.model.loss(inputs, self.samples[inputs[0].shape[0]])
 
 
 def distill_inputs(batch: int, global_size: int, local_size: int, num_local: int, patch: int, device: str):
@@ -249,17 +331,14 @@ def distill_inputs(batch: int, global_size: int, local_size: int, num_local: int
     return views, samples
 
 
-def build_distill_model(recipe: str, device: str, tiny: bool):
-    """The model of a shipped iBOT/SERE/HSSL recipe; ``tiny``: a 4-layer width-192 ViT and 1,024 prototypes."""
-    from mmengine.config import Config
+def build_distill_model(config: str, device: str, tiny: bool):
+    """The model of a shipped iBOT/SERE/HSSL recipe on ViT-S/16; ``tiny``: a 4-layer width-192 ViT and 1,024
+    prototypes."""
     from mmengine.logging import MessageHub
-    from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
 
-    init_default_scope("mmpretrain")
-    cfg = Config.fromfile(str(CONFIGS / recipe))
-    model_cfg = copy.deepcopy(cfg.model)
-    model_cfg.backbone.arch = "deit-small"  # the GPU comparison: every method on ViT-S/16
+    model_cfg = copy.deepcopy(recipe(config).model)
+    model_cfg.backbone.arch = "deit-small"  # every method on the same base (HSSL's recipe is ViT-B)
     model_cfg.head.in_channels = 384
     if tiny:
         model_cfg.backbone.update(arch=dict(embed_dims=192, num_layers=4, num_heads=3, feedforward_channels=768),
@@ -275,29 +354,27 @@ def build_distill_model(recipe: str, device: str, tiny: bool):
 def bench_distill(args) -> None:
     """iBOT vs SERE vs HSSL training steps (see the module docstring)."""
     tiny = args.device == "cpu"
-    batch = max(args.batch, 2)  # SERE's relation heads use BatchNorm
-    sizes = (64, 32, 4) if tiny else (224, 96, 10)
-    results = {}
-    for name, recipe in DISTILL_RECIPES.items():
-        num_local = 0 if name == "HSSL" else sizes[2]
-        views, samples = distill_inputs(batch, sizes[0], sizes[1], num_local, 16, args.device)
-        model = WithSamples(build_distill_model(recipe, args.device, tiny), samples)
-        results[name] = measure(model, views, batch, args.repeats, args.amp)
-        print(f"{name} ({'tiny ViT' if tiny else 'ViT-S/16'}, 2 global + {num_local} local views): "
-              f"{results[name]['time']:.3f} s/step, {batch / results[name]['time']:.1f} images/s, "
-              f"{results[name]['memory'] / 2 ** 20:.1f} MiB peak step memory at batch {batch}", flush=True)
-        if name == "HSSL":  # the same views for its base: iBOT without local views
-            results["iBOT (global views only)"] = measure(
-                WithSamples(build_distill_model(DISTILL_RECIPES["iBOT"], args.device, tiny), samples), views, batch,
-                args.repeats, args.amp)
-        del model
-    papers = {"SERE": "not stated in the spec's sources", "HSSL": "not stated in the spec's sources"}
-    for name, base_name in (("SERE", "iBOT"), ("HSSL", "iBOT (global views only)")):
-        for key, unit, scale, what in (("time", "s", 1.0, f"step time at batch {batch}"),
-                                       ("memory", "MiB", 2 ** 20, f"peak step memory at batch {batch}")):
-            overhead = results[name][key] / results[base_name][key] - 1
-            print(comparison(f"{name} {what}", results[name][key] / scale, base_name, results[base_name][key] / scale,
-                             unit, f"n/a (overhead {overhead:+.1%}; paper: {papers[name]})"), flush=True)
+    batch, memory_batch = max(args.batch, 2), max(args.memory_batch, 2)  # SERE's relation heads use BatchNorm
+    global_size, local_size, num_local = (64, 32, 4) if tiny else (224, 96, 10)
+    variants = {}
+    for name, config, local in (("iBOT", "ibot_vit-small-p16_8xb128-coslr-100e_in1k.py", num_local),
+                                ("SERE", "sere_vit-small-p16_8xb128-coslr-100e_in1k.py", num_local),
+                                ("iBOT (2 global views)", "ibot_vit-small-p16_8xb128-coslr-100e_in1k.py", 0),
+                                ("HSSL", "hssl_vit-base-p16_8xb32-amp-coslr-100e_in1k.py", 0)):
+        views, samples = distill_inputs(batch, global_size, local_size, local, 16, args.device)
+        large, large_samples = distill_inputs(memory_batch, global_size, local_size, local, 16, args.device)
+        model = WithSamples(build_distill_model(config, args.device, tiny),
+                            {batch: samples, memory_batch: large_samples})
+        variants[name] = Variant(name, model, views, memory_inputs=large)
+    measure(list(variants.values()), batch, args.repeats, args.amp)
+    for name, variant in variants.items():
+        r = variant.result
+        print(f"{name} ({'tiny ViT' if tiny else 'ViT-S/16'}): {r['time']:.3f} s/step, {batch / r['time']:.1f} "
+              f"images/s at batch {batch}, {r['flops'] / 1e9:.2f} GFLOP/image (train), {r['memory'] / 2 ** 20:.1f} "
+              f"MiB peak step memory at batch {memory_batch}", flush=True)
+    print("overhead the papers report: not in the sources this toolkit works from (spec, abstracts)", flush=True)
+    report(variants["SERE"], variants["iBOT"], batch, memory_batch, seed=False)
+    report(variants["HSSL"], variants["iBOT (2 global views)"], batch, memory_batch, seed=False)
 
 
 BENCHES = {"prmim": bench_prmim, "mte": bench_mte, "distill": bench_distill}
@@ -308,7 +385,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=list(BENCHES), default=list(BENCHES))
     parser.add_argument("--batch", type=int, default=2, help="images per step (CPU: keep it small)")
-    parser.add_argument("--repeats", type=int, default=2, help="timed steps after one warm-up step")
+    parser.add_argument("--repeats", type=int, default=3, help="timed steps per method after one warm-up step")
+    parser.add_argument("--memory-batch", type=int, default=8,
+                        help="images of the one step whose peak memory is measured (large enough that activations, "
+                             "not the parameters' gradients, set the peak)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                         help="float16 autocast as the recipes train (default: on for cuda, off for cpu)")
@@ -317,9 +397,9 @@ def main() -> None:
         args.amp = args.device == "cuda"
     if args.device == "cpu":
         torch.set_num_threads(1)
-    print(f"device {args.device}, batch {args.batch}, repeats {args.repeats}, amp {args.amp}, "
-          f"memory counted by {'torch.cuda.max_memory_allocated' if args.device == 'cuda' else 'tensor storages'}",
-          flush=True)
+    memory = "torch.cuda.max_memory_allocated" if args.device == "cuda" else "tensor storages (TorchDispatchMode)"
+    print(f"device {args.device}, batch {args.batch}, repeats {args.repeats}, amp {args.amp}, peak memory counted "
+          f"by {memory}, activations by saved-tensor hooks", flush=True)
     for name in args.only:
         BENCHES[name](args)
 
