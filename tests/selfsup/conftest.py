@@ -1,16 +1,18 @@
-"""Fixtures of the iBOT/SERE/HSSL tests: seeded single-thread runs with a momentum schedule of 100 iterations, a
-tiny generated image folder."""
+"""Fixtures of the iBOT/SERE/HSSL tests: MMPretrain's default scope, seeded single-thread runs with a momentum
+schedule of 100 iterations, a tiny generated image folder."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 from mmengine.logging import MessageHub
+from mmengine.registry import init_default_scope
 from PIL import Image
 
 
 @pytest.fixture(autouse=True)
 def _quiet_seeded():
+    init_default_scope("mmpretrain")  # a test that builds a detector switches it to mmdet
     torch.manual_seed(0)
     np.random.seed(0)
     torch.set_num_threads(1)
