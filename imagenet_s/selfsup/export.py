@@ -50,12 +50,16 @@ RELEASE_DROPPED = re.compile(r"^(masked_embed|mask_token|head\.|fc\.|fc_norm\.)"
 RELEASE_WRAPPERS = ("module.", "backbone.")
 
 
-def backbone_state(state: dict, which: str = "teacher", source: str = "checkpoint") -> tuple[dict, str]:
-    """The backbone tensors of a training ``state_dict`` with their prefix removed, and that prefix.
+def backbone_state(state: dict, which: str | None = "teacher", source: str = "checkpoint") -> tuple[dict, str]:
+    """The backbone tensors of a training ``state_dict`` with their prefix removed, and that prefix. ``which=None``:
+    the teacher when the checkpoint has one (iBOT-style methods, MoCo v3), else the student (MAE, PR-MIM).
 
     Raises:
         BadInputError: ``which`` is not teacher/student, or no tensor has the prefix (the message names ``source``
             and the prefixes tried)."""
+    if which is None:
+        has_teacher = any(k.startswith(tuple(TEACHER_PREFIXES.values())) for k in state)
+        which = "teacher" if has_teacher else "student"
     if which not in WHICH:
         raise BadInputError(f"--which {which!r}: choose teacher or student")
     prefixes = [STUDENT_PREFIX] if which == "student" else list(TEACHER_PREFIXES.values())
@@ -84,11 +88,13 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     return checkpoint
 
 
-def export_backbone(checkpoint_path: str | os.PathLike, out: str | os.PathLike, which: str = "teacher") -> dict:
-    """Write the ``which`` backbone of a training checkpoint to ``out`` (atomically); returns the written ``meta``
-    (``which``, ``prefix``, ``num_tensors``, ``source``, and the run's ``epoch``/``iter`` when recorded)."""
+def export_backbone(checkpoint_path: str | os.PathLike, out: str | os.PathLike, which: str | None = None) -> dict:
+    """Write the ``which`` backbone (None: the teacher where there is one, see ``backbone_state``) of a training
+    checkpoint to ``out`` (atomically); returns the written ``meta`` (``which``, ``prefix``, ``num_tensors``,
+    ``source``, and the run's ``epoch``/``iter`` when recorded)."""
     checkpoint = read_checkpoint(checkpoint_path)
     state, prefix = backbone_state(checkpoint.get("state_dict", checkpoint), which, os.fspath(checkpoint_path))
+    which = "student" if prefix == STUDENT_PREFIX else "teacher"
     run_meta = checkpoint.get("meta") or {}
     meta = {"which": which, "prefix": prefix, "num_tensors": len(state), "source": os.fspath(checkpoint_path),
             **{k: run_meta[k] for k in ("epoch", "iter") if isinstance(run_meta.get(k), int)}}
