@@ -22,6 +22,7 @@ import re
 
 import torch
 
+from mmglue.vit_keys import timm_vit_key
 from plumbing.errors import BadInputError, MissingInputError
 from plumbing.files import atomic_write_bytes
 
@@ -34,16 +35,6 @@ TEACHER_PREFIXES: dict[str, str] = {
 }
 WHICH = ("teacher", "student")
 
-# Public DINO / iBOT ViT releases (timm layout) -> MMPretrain VisionTransformer. Applied in order, on whole keys.
-RELEASE_KEY_RULES: tuple[tuple[str, str], ...] = (
-    (r"^patch_embed\.proj\.", "patch_embed.projection."),
-    (r"^blocks\.(\d+)\.norm1\.", r"layers.\1.ln1."),
-    (r"^blocks\.(\d+)\.norm2\.", r"layers.\1.ln2."),
-    (r"^blocks\.(\d+)\.attn\.", r"layers.\1.attn."),
-    (r"^blocks\.(\d+)\.mlp\.fc1\.", r"layers.\1.ffn.layers.0.0."),
-    (r"^blocks\.(\d+)\.mlp\.fc2\.", r"layers.\1.ffn.layers.1."),
-    (r"^norm\.", "ln1."),
-)
 # Release entries that are not part of the ViT backbone: iBOT's mask embedding, DINO/iBOT heads, a fc classifier.
 RELEASE_DROPPED = re.compile(r"^(masked_embed|mask_token|head\.|fc\.|fc_norm\.)")
 # Wrappers of the official training scripts around the ViT keys.
@@ -107,8 +98,8 @@ def export_backbone(checkpoint_path: str | os.PathLike, out: str | os.PathLike, 
 def convert_release_state(state: dict) -> dict:
     """A DINO/iBOT release state dict (timm layout: ``cls_token``, ``pos_embed``, ``patch_embed.proj.*``,
     ``blocks.N.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}.*``, ``norm.*``; possibly under ``teacher``/
-    ``student``/``state_dict`` and ``module.``/``backbone.`` wrappers) -> MMPretrain ``VisionTransformer`` keys.
-    Heads and the mask embedding are dropped (``RELEASE_DROPPED``)."""
+    ``student``/``state_dict`` and ``module.``/``backbone.`` wrappers) -> MMPretrain ``VisionTransformer`` keys
+    (``mmglue.vit_keys``). Heads and the mask embedding are dropped (``RELEASE_DROPPED``)."""
     for entry in ("teacher", "state_dict", "model"):
         if isinstance(state.get(entry), dict):
             state = state[entry]
@@ -118,9 +109,7 @@ def convert_release_state(state: dict) -> dict:
             key = key.removeprefix(wrapper)
         if RELEASE_DROPPED.match(key):
             continue
-        for pattern, replacement in RELEASE_KEY_RULES:
-            key = re.sub(pattern, replacement, key)
-        converted[key] = value
+        converted[timm_vit_key(key)] = value
     return converted
 
 
