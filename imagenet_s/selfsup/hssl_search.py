@@ -121,7 +121,10 @@ def search_aux_heads(images: str | os.PathLike, candidates: list[str] | None = N
         np.random.seed(seed)
         torch.manual_seed(seed)
         cfg = _model_cfg(arch, image_size, patch_size, CANDIDATES[name])
-        backbone = MODELS.build(cfg["backbone"])
+        try:
+            backbone = MODELS.build(cfg["backbone"])
+        except (KeyError, AssertionError, ValueError) as exc:
+            raise BadInputError(f"--arch {arch!r}: not an MMPretrain VisionTransformer arch ({exc})") from None
         cfg["head"]["in_channels"] = backbone.embed_dims
         torch.manual_seed(seed)
         model = MODELS.build(cfg)

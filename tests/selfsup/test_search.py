@@ -34,3 +34,5 @@ def test_search_head_prints_a_ranked_table_and_json(image_folder, tmp_path):
     assert data["steps"] == 2 and data["images"] == 8
     bad = CliRunner().invoke(main, ["selfsup", "search-head", str(image_folder), "--candidates", "nope"])
     assert bad.exit_code == 2 and bad.output.startswith("error: unknown candidate head")
+    bad = CliRunner().invoke(main, ["selfsup", "search-head", str(image_folder), "--arch", "vit-xxl"])
+    assert bad.exit_code == 2 and bad.output.startswith("error: --arch 'vit-xxl'"), bad.output
