@@ -134,21 +134,36 @@ def mocov3_logits(head: nn.Module, base_out: torch.Tensor, momentum_out: torch.T
 @MODELS.register_module()
 class MTEMoCoV3(MoCoV3):
     """MoCo v3 (MMPretrain's) with multi-token enhancing. Arguments are ``MoCoV3``'s plus ``mte``: the
-    ``MultiTokenEnhancer`` settings other than ``embed_dims`` (taken from the backbone). The backbone must be a ViT
-    with a [CLS] token (``MoCoV3ViT``)."""
+    ``MultiTokenEnhancer`` settings other than ``embed_dims`` (the backbone's width). The backbone is a ViT with a
+    [CLS] token (``MoCoV3ViT``) or a CNN (MoCo v3's ResNet recipe: the neck average-pools the last feature map); a CNN
+    gets pooled tokens only (``num_aux_cls=0``), pooled over the last feature map's pixels.
+    Raises BadInputError for auxiliary [CLS] tokens on a backbone without [CLS] token."""
 
     def __init__(self, backbone: dict, neck: dict, head: dict, mte: dict | None = None, **kwargs):
         super().__init__(backbone=backbone, neck=neck, head=head, **kwargs)
-        self.mte = MultiTokenEnhancer(self.backbone.embed_dims, **(mte or {}))
+        self.is_vit = getattr(self.backbone, "cls_token", None) is not None
+        settings = dict(mte or {})
+        if not self.is_vit and settings.setdefault("num_aux_cls", 0):
+            raise BadInputError(f"{type(self.backbone).__name__} has no [CLS] token: MTE on a CNN takes pooled "
+                                "tokens only (num_aux_cls=0)")
+        self.mte = MultiTokenEnhancer(getattr(self.backbone, "embed_dims", None) or self.neck.fc0.in_features,
+                                      **settings)
+
+    def token_queries(self, view: torch.Tensor) -> list[torch.Tensor]:
+        """Projected queries (each (B, D)) of one view: the global token first, then each auxiliary token, each
+        through the neck on its own (so BatchNorm statistics stay per token type)."""
+        if self.is_vit:
+            tokens, aux = self.mte.tokens(self.backbone, view)
+            return [self.neck([tokens.cls])[0]] + [self.neck([aux[:, i]])[0] for i in range(aux.shape[1])]
+        features = self.backbone(view)
+        aux = self.mte.pool(features[-1])  # (B, P, C): 1 x 1 maps for the neck's average pooling
+        return [self.neck(features)[0]] + [self.neck([aux[:, i, :, None, None]])[0] for i in range(aux.shape[1])]
 
     def loss(self, inputs: list[torch.Tensor], data_samples: list[DataSample], **kwargs) -> dict[str, torch.Tensor]:
         """``{'loss', 'loss_aux', 'loss_distill'}`` of two views (each (B, 3, H, W)): ``loss`` is MoCo v3's
         symmetric loss of the global token, the others as in ``MultiTokenEnhancer.losses``, summed over the two
         directions."""
-        queries = []
-        for view in inputs[:2]:
-            tokens, aux = self.mte.tokens(self.backbone, view)
-            queries.append([self.neck([tokens.cls])[0]] + [self.neck([aux[:, i]])[0] for i in range(aux.shape[1])])
+        queries = [self.token_queries(view) for view in inputs[:2]]
         with torch.no_grad():
             self.momentum_encoder.update_parameters(nn.Sequential(self.backbone, self.neck))
             keys = [self.momentum_encoder(view)[0] for view in inputs[:2]]

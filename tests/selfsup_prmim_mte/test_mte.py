@@ -126,3 +126,20 @@ def test_loss_falls():
         optimizer.step()
         totals.append(total.item())
     assert sum(totals[-3:]) < 0.9 * sum(totals[:3]), totals
+
+
+def test_cnn_gets_pooled_tokens_only():
+    neck = dict(NECK, in_channels=64, with_avg_pool=True)
+    cfg = dict(MOCOV3, type="MTEMoCoV3", mte=dict(num_pooled=2),
+               backbone=dict(type="ResNet", depth=18, stem_channels=8, base_channels=8, out_indices=(3,)),
+               neck=neck)
+    model = MODELS.build(cfg)
+    MessageHub.get_current_instance().update_info("max_iters", 20)
+    losses = model.loss([torch.randn(4, 3, 64, 64), torch.randn(4, 3, 64, 64)], [])  # 2 x 2 last feature map
+    assert set(losses) == {"loss", "loss_aux", "loss_distill"}
+    sum(losses.values()).backward()
+    assert model.mte.aux_cls is None and model.mte.scorer.weight.grad.abs().sum() > 0
+    base = MODELS.build({k: v for k, v in cfg.items() if k != "mte"} | {"type": "MoCoV3"})
+    assert [k for k in model.state_dict() if not k.startswith("mte.")] == list(base.state_dict())
+    with pytest.raises(BadInputError):
+        MODELS.build(dict(cfg, mte=dict(num_aux_cls=1)))
