@@ -32,9 +32,13 @@ from mmpretrain.models.utils import CosineEMA
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from imagenet_s.selfsup import heads, transforms  # noqa: F401  (registers the head and the transforms configs use)
 from imagenet_s.selfsup.losses import Centering, cross_view_loss, masked_patch_loss, teacher_temperature
 from imagenet_s.selfsup.vit import ViTTokens, vit_tokens
+from mmglue.checkpoints import allow_mmengine_checkpoints
 from plumbing.errors import BadInputError
+
+allow_mmengine_checkpoints()  # runner checkpoints (resume, export) load under torch's weights_only default
 
 
 @dataclass
@@ -97,15 +101,19 @@ class IBOT(BaseSelfSupervisor):
 
     # ---- teacher ---------------------------------------------------------------------------------------------
     def student_parts(self) -> nn.ModuleDict:
-        """The student's modules the teacher mirrors, as a ModuleDict over ``teacher_parts`` (no copies)."""
-        return nn.ModuleDict({name: getattr(self, name) for name in self.teacher_parts})
+        """The student's modules the teacher mirrors, as a ModuleDict over ``teacher_parts`` (no copies); parts a
+        subclass has not built yet (during ``IBOT.__init__``) are left out."""
+        return nn.ModuleDict({name: getattr(self, name) for name in self.teacher_parts if hasattr(self, name)})
 
     def build_teacher(self) -> None:
         """(Re)build ``self.teacher``: a ``CosineEMA`` copy of ``student_parts()`` that gets no gradient. MMEngine
         momentum m = 1 - ``teacher_momentum`` decays to 0 (teacher frozen) on a cosine over ``max_iters``; the first
-        update copies the student."""
+        update copies the student. The teacher's drop-path layers are switched off."""
         self.teacher = CosineEMA(self.student_parts(), momentum=1.0 - self.teacher_momentum, end_momentum=0.0)
         self.teacher.requires_grad_(False)
+        for module in self.teacher.modules():  # the teacher runs without stochastic depth, as in DINO/iBOT
+            if hasattr(module, "drop_prob"):
+                module.drop_prob = 0.0
 
     @torch.no_grad()
     def update_teacher(self) -> None:

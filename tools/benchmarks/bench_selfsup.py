@@ -23,7 +23,14 @@ MTE (``--only mte``): MoCo v3 ViT-S/16 (two 224 views) with and without MTE's au
 image, activations, peak step memory and step time (the overhead), and the exported backbone's inference FLOPs and
 parameter names against the base backbone's (the inference overhead, which must be zero).
 
-    python tools/benchmarks/bench_selfsup.py [--only prmim mte] [--batch 2] [--repeats 3] [--memory-batch 8]
+iBOT base, SERE, HSSL (``--only distill``): training steps of each method's shipped recipe with the same backbone
+and views: on the CPU a tiny ViT (width 192, 4 layers, 3 heads, patch 16) on 2 global 64 px views with iBOT block
+masks and 4 local 32 px views (HSSL: its recipe's 2 global views only, compared with iBOT on the same 2 views),
+1,024 prototypes; on a GPU the recipes' ViT-S/16 at 224/96 px with 10 local views and 8,192 prototypes. Per method
+the measures above plus images/s; SERE's and HSSL's lines are their overhead relative to the iBOT base (a negative
+saving).
+
+    python tools/benchmarks/bench_selfsup.py [--only prmim mte distill] [--batch 2] [--repeats 3] [--memory-batch 8]
                                              [--device cpu|cuda] [--[no-]amp]
 """
 from __future__ import annotations
@@ -287,7 +294,90 @@ def bench_mte(args) -> None:
                      f"{'yes' if same_names else 'no'}, {len(exported)} tensors)"), flush=True)
 
 
-BENCHES = {"prmim": bench_prmim, "mte": bench_mte}
+DISTILL_RECIPES = {"iBOT": "ibot_vit-small-p16_8xb128-coslr-100e_in1k.py",
+                   "SERE": "sere_vit-small-p16_8xb128-coslr-100e_in1k.py",
+                   "HSSL": "hssl_vit-base-p16_8xb32-amp-coslr-100e_in1k.py"}
+
+
+class WithSamples(torch.nn.Module):
+    """A self-distillation model whose ``loss(inputs, _)`` uses fixed data samples (block masks, crop boxes) of the
+    inputs' batch size, so ``measure`` can run it like the other methods."""
+
+    def __init__(self, model, samples: dict):
+        super().__init__()
+        self.model, self.samples = model, samples
+
+    def loss(self, inputs, _samples):
+        """The wrapped model's losses on ``inputs`` with the stored samples of that batch size."""
+        return self.model.loss(inputs, self.samples[inputs[0].shape[0]])
+
+
+def distill_inputs(batch: int, global_size: int, local_size: int, num_local: int, patch: int, device: str):
+    """Random views (globals first) and data samples with iBOT block masks and crop boxes."""
+    from mmpretrain.structures import DataSample
+
+    from imagenet_s.selfsup.transforms import IBOTBlockMask
+
+    views = [torch.randn(batch, 3, global_size, global_size, device=device) for _ in range(2)]
+    views += [torch.randn(batch, 3, local_size, local_size, device=device) for _ in range(num_local)]
+    masker = IBOTBlockMask(global_size // patch, pred_ratio=(0.3,), pred_ratio_var=(0.0,))
+    boxes = [[0.0, 0.0, 0.9, 0.9], [1.0, 0.1, 0.2, 1.0]] + [[0.3, 0.3, 0.6, 0.6]] * num_local
+    samples = []
+    for _ in range(batch):
+        sample = DataSample()
+        sample.set_field([masker.sample(), masker.sample()] + [None] * num_local, "view_masks")
+        sample.set_field(boxes, "view_boxes")
+        samples.append(sample)
+    return views, samples
+
+
+def build_distill_model(config: str, device: str, tiny: bool):
+    """The model of a shipped iBOT/SERE/HSSL recipe on ViT-S/16; ``tiny``: a 4-layer width-192 ViT and 1,024
+    prototypes."""
+    from mmengine.logging import MessageHub
+    from mmpretrain.registry import MODELS
+
+    model_cfg = copy.deepcopy(recipe(config).model)
+    model_cfg.backbone.arch = "deit-small"  # every method on the same base (HSSL's recipe is ViT-B)
+    model_cfg.head.in_channels = 384
+    if tiny:
+        model_cfg.backbone.update(arch=dict(embed_dims=192, num_layers=4, num_heads=3, feedforward_channels=768),
+                                  img_size=64)
+        model_cfg.head.update(in_channels=192, out_channels=1024, hidden_channels=512, bottleneck_channels=128)
+        if model_cfg.type == "SERE":
+            model_cfg.spatial_grid = (3, 2)
+    MessageHub.get_current_instance().update_info("max_iters", 1000)
+    torch.manual_seed(0)
+    return MODELS.build(model_cfg).to(device).train()
+
+
+def bench_distill(args) -> None:
+    """iBOT vs SERE vs HSSL training steps (see the module docstring)."""
+    tiny = args.device == "cpu"
+    batch, memory_batch = max(args.batch, 2), max(args.memory_batch, 2)  # SERE's relation heads use BatchNorm
+    global_size, local_size, num_local = (64, 32, 4) if tiny else (224, 96, 10)
+    variants = {}
+    for name, config, local in (("iBOT", "ibot_vit-small-p16_8xb128-coslr-100e_in1k.py", num_local),
+                                ("SERE", "sere_vit-small-p16_8xb128-coslr-100e_in1k.py", num_local),
+                                ("iBOT (2 global views)", "ibot_vit-small-p16_8xb128-coslr-100e_in1k.py", 0),
+                                ("HSSL", "hssl_vit-base-p16_8xb32-amp-coslr-100e_in1k.py", 0)):
+        views, samples = distill_inputs(batch, global_size, local_size, local, 16, args.device)
+        large, large_samples = distill_inputs(memory_batch, global_size, local_size, local, 16, args.device)
+        model = WithSamples(build_distill_model(config, args.device, tiny),
+                            {batch: samples, memory_batch: large_samples})
+        variants[name] = Variant(name, model, views, memory_inputs=large)
+    measure(list(variants.values()), batch, args.repeats, args.amp)
+    for name, variant in variants.items():
+        r = variant.result
+        print(f"{name} ({'tiny ViT' if tiny else 'ViT-S/16'}): {r['time']:.3f} s/step, {batch / r['time']:.1f} "
+              f"images/s at batch {batch}, {r['flops'] / 1e9:.2f} GFLOP/image (train), {r['memory'] / 2 ** 20:.1f} "
+              f"MiB peak step memory at batch {memory_batch}", flush=True)
+    print("overhead the papers report: not in the sources this toolkit works from (spec, abstracts)", flush=True)
+    report(variants["SERE"], variants["iBOT"], batch, memory_batch, seed=False)
+    report(variants["HSSL"], variants["iBOT (2 global views)"], batch, memory_batch, seed=False)
+
+
+BENCHES = {"prmim": bench_prmim, "mte": bench_mte, "distill": bench_distill}
 
 
 def main() -> None:
