@@ -52,14 +52,16 @@ class MultiTokenEnhancer(BaseModule):
         num_pooled: P, adaptively pooled tokens.
         aux_weight: weight of the mean base loss over the auxiliary tokens.
         distill_weight: lambda, weight of the distillation into the global token.
-    Raises BadInputError for negative counts or no auxiliary token at all.
+    With no auxiliary token at all (both counts 0) the algorithms using it compute exactly their base method (the
+    control run of a recipe: ``--cfg-options model.mte.num_aux_cls=0 model.mte.num_pooled=0``).
+    Raises BadInputError for negative counts.
     """
 
     def __init__(self, embed_dims: int, num_aux_cls: int = 3, num_pooled: int = 2, aux_weight: float = 1.0,
                  distill_weight: float = 1.0, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        if num_aux_cls < 0 or num_pooled < 0 or num_aux_cls + num_pooled == 0:
-            raise BadInputError(f"MTE needs auxiliary tokens: num_aux_cls {num_aux_cls}, num_pooled {num_pooled}")
+        if num_aux_cls < 0 or num_pooled < 0:
+            raise BadInputError(f"MTE token counts must be >= 0: num_aux_cls {num_aux_cls}, num_pooled {num_pooled}")
         self.aux_cls = nn.Parameter(torch.zeros(1, num_aux_cls, embed_dims)) if num_aux_cls else None
         self.scorer = nn.Linear(embed_dims, num_pooled) if num_pooled else None
         self.aux_weight = aux_weight
@@ -110,6 +112,9 @@ class MultiTokenEnhancer(BaseModule):
         Returns: loss_aux = aux_weight * mean over auxiliary tokens of base_loss; loss_distill = distill_weight *
             mean over views and rows of the cross-entropy between the mean of the auxiliary tokens' softmax
             distributions (no gradient) and the global token's log-softmax."""
+        if not aux_logits:  # MTE switched off: the base method alone
+            zero = global_logits[0].new_zeros(())
+            return dict(loss_aux=zero, loss_distill=zero)
         loss_aux = torch.stack([base_loss(list(per_view)) for per_view in aux_logits]).mean()
         distill = []
         for view, logits in enumerate(global_logits):

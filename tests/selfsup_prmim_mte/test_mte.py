@@ -48,7 +48,9 @@ def test_losses_by_hand():
     halved = mte.losses([g * 2 for g in glob], [[v * 2 for v in t] for t in aux], lambda v: v[0].sum(), 2.0)
     assert halved["loss_distill"].item() == pytest.approx(losses["loss_distill"].item())  # temperature divides
     with pytest.raises(BadInputError):
-        MultiTokenEnhancer(4, num_aux_cls=0, num_pooled=0)
+        MultiTokenEnhancer(4, num_aux_cls=-1, num_pooled=0)
+    off = MultiTokenEnhancer(4, num_aux_cls=0, num_pooled=0).losses(glob, [], lambda v: v[0].sum())
+    assert off["loss_aux"].item() == 0 and off["loss_distill"].item() == 0
 
 
 def test_adaptive_pooling():
@@ -87,6 +89,15 @@ def test_auxiliary_tokens_change_training():
     assert not torch.isclose(losses["loss"], base_loss)  # the auxiliary [CLS] tokens attend with the global one
     sum(losses.values()).backward()
     assert mte.mte.aux_cls.grad.abs().sum() > 0 and mte.mte.scorer.weight.grad.abs().sum() > 0
+
+
+def test_without_auxiliary_tokens_it_is_moco_v3():
+    base = build(mte=False)
+    torch.manual_seed(0)
+    off = MODELS.build(dict(MOCOV3, type="MTEMoCoV3", mte=dict(num_aux_cls=0, num_pooled=0)))
+    off.load_state_dict(base.state_dict(), strict=True)  # no auxiliary parameter at all
+    views = [torch.randn(4, 3, 32, 32), torch.randn(4, 3, 32, 32)]
+    assert torch.allclose(off.loss(views, [])["loss"], base.loss(views, [])["loss"], atol=1e-6)
 
 
 def test_export_has_the_base_structure_and_inference_cost():
