@@ -52,14 +52,16 @@ class MultiTokenEnhancer(BaseModule):
         num_pooled: P, adaptively pooled tokens.
         aux_weight: weight of the mean base loss over the auxiliary tokens.
         distill_weight: lambda, weight of the distillation into the global token.
-    Raises BadInputError for negative counts or no auxiliary token at all.
+    With no auxiliary token at all (both counts 0) the algorithms using it compute exactly their base method (the
+    control run of a recipe: ``--cfg-options model.mte.num_aux_cls=0 model.mte.num_pooled=0``).
+    Raises BadInputError for negative counts.
     """
 
     def __init__(self, embed_dims: int, num_aux_cls: int = 3, num_pooled: int = 2, aux_weight: float = 1.0,
                  distill_weight: float = 1.0, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        if num_aux_cls < 0 or num_pooled < 0 or num_aux_cls + num_pooled == 0:
-            raise BadInputError(f"MTE needs auxiliary tokens: num_aux_cls {num_aux_cls}, num_pooled {num_pooled}")
+        if num_aux_cls < 0 or num_pooled < 0:
+            raise BadInputError(f"MTE token counts must be >= 0: num_aux_cls {num_aux_cls}, num_pooled {num_pooled}")
         self.aux_cls = nn.Parameter(torch.zeros(1, num_aux_cls, embed_dims)) if num_aux_cls else None
         self.scorer = nn.Linear(embed_dims, num_pooled) if num_pooled else None
         self.aux_weight = aux_weight
@@ -110,6 +112,9 @@ class MultiTokenEnhancer(BaseModule):
         Returns: loss_aux = aux_weight * mean over auxiliary tokens of base_loss; loss_distill = distill_weight *
             mean over views and rows of the cross-entropy between the mean of the auxiliary tokens' softmax
             distributions (no gradient) and the global token's log-softmax."""
+        if not aux_logits:  # MTE switched off: the base method alone
+            zero = global_logits[0].new_zeros(())
+            return dict(loss_aux=zero, loss_distill=zero)
         loss_aux = torch.stack([base_loss(list(per_view)) for per_view in aux_logits]).mean()
         distill = []
         for view, logits in enumerate(global_logits):
@@ -134,21 +139,36 @@ def mocov3_logits(head: nn.Module, base_out: torch.Tensor, momentum_out: torch.T
 @MODELS.register_module()
 class MTEMoCoV3(MoCoV3):
     """MoCo v3 (MMPretrain's) with multi-token enhancing. Arguments are ``MoCoV3``'s plus ``mte``: the
-    ``MultiTokenEnhancer`` settings other than ``embed_dims`` (taken from the backbone). The backbone must be a ViT
-    with a [CLS] token (``MoCoV3ViT``)."""
+    ``MultiTokenEnhancer`` settings other than ``embed_dims`` (the backbone's width). The backbone is a ViT with a
+    [CLS] token (``MoCoV3ViT``) or a CNN (MoCo v3's ResNet recipe: the neck average-pools the last feature map); a CNN
+    gets pooled tokens only (``num_aux_cls=0``), pooled over the last feature map's pixels.
+    Raises BadInputError for auxiliary [CLS] tokens on a backbone without [CLS] token."""
 
     def __init__(self, backbone: dict, neck: dict, head: dict, mte: dict | None = None, **kwargs):
         super().__init__(backbone=backbone, neck=neck, head=head, **kwargs)
-        self.mte = MultiTokenEnhancer(self.backbone.embed_dims, **(mte or {}))
+        self.is_vit = getattr(self.backbone, "cls_token", None) is not None
+        settings = dict(mte or {})
+        if not self.is_vit and settings.setdefault("num_aux_cls", 0):
+            raise BadInputError(f"{type(self.backbone).__name__} has no [CLS] token: MTE on a CNN takes pooled "
+                                "tokens only (num_aux_cls=0)")
+        self.mte = MultiTokenEnhancer(getattr(self.backbone, "embed_dims", None) or self.neck.fc0.in_features,
+                                      **settings)
+
+    def token_queries(self, view: torch.Tensor) -> list[torch.Tensor]:
+        """Projected queries (each (B, D)) of one view: the global token first, then each auxiliary token, each
+        through the neck on its own (so BatchNorm statistics stay per token type)."""
+        if self.is_vit:
+            tokens, aux = self.mte.tokens(self.backbone, view)
+            return [self.neck([tokens.cls])[0]] + [self.neck([aux[:, i]])[0] for i in range(aux.shape[1])]
+        features = self.backbone(view)
+        aux = self.mte.pool(features[-1])  # (B, P, C): 1 x 1 maps for the neck's average pooling
+        return [self.neck(features)[0]] + [self.neck([aux[:, i, :, None, None]])[0] for i in range(aux.shape[1])]
 
     def loss(self, inputs: list[torch.Tensor], data_samples: list[DataSample], **kwargs) -> dict[str, torch.Tensor]:
         """``{'loss', 'loss_aux', 'loss_distill'}`` of two views (each (B, 3, H, W)): ``loss`` is MoCo v3's
         symmetric loss of the global token, the others as in ``MultiTokenEnhancer.losses``, summed over the two
         directions."""
-        queries = []
-        for view in inputs[:2]:
-            tokens, aux = self.mte.tokens(self.backbone, view)
-            queries.append([self.neck([tokens.cls])[0]] + [self.neck([aux[:, i]])[0] for i in range(aux.shape[1])])
+        queries = [self.token_queries(view) for view in inputs[:2]]
         with torch.no_grad():
             self.momentum_encoder.update_parameters(nn.Sequential(self.backbone, self.neck))
             keys = [self.momentum_encoder(view)[0] for view in inputs[:2]]

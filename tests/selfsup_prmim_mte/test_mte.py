@@ -48,7 +48,9 @@ def test_losses_by_hand():
     halved = mte.losses([g * 2 for g in glob], [[v * 2 for v in t] for t in aux], lambda v: v[0].sum(), 2.0)
     assert halved["loss_distill"].item() == pytest.approx(losses["loss_distill"].item())  # temperature divides
     with pytest.raises(BadInputError):
-        MultiTokenEnhancer(4, num_aux_cls=0, num_pooled=0)
+        MultiTokenEnhancer(4, num_aux_cls=-1, num_pooled=0)
+    off = MultiTokenEnhancer(4, num_aux_cls=0, num_pooled=0).losses(glob, [], lambda v: v[0].sum())
+    assert off["loss_aux"].item() == 0 and off["loss_distill"].item() == 0
 
 
 def test_adaptive_pooling():
@@ -89,6 +91,15 @@ def test_auxiliary_tokens_change_training():
     assert mte.mte.aux_cls.grad.abs().sum() > 0 and mte.mte.scorer.weight.grad.abs().sum() > 0
 
 
+def test_without_auxiliary_tokens_it_is_moco_v3():
+    base = build(mte=False)
+    torch.manual_seed(0)
+    off = MODELS.build(dict(MOCOV3, type="MTEMoCoV3", mte=dict(num_aux_cls=0, num_pooled=0)))
+    off.load_state_dict(base.state_dict(), strict=True)  # no auxiliary parameter at all
+    views = [torch.randn(4, 3, 32, 32), torch.randn(4, 3, 32, 32)]
+    assert torch.allclose(off.loss(views, [])["loss"], base.loss(views, [])["loss"], atol=1e-6)
+
+
 def test_export_has_the_base_structure_and_inference_cost():
     base, mte = build(mte=False), build(mte=True)
     state = mte.state_dict()
@@ -126,3 +137,20 @@ def test_loss_falls():
         optimizer.step()
         totals.append(total.item())
     assert sum(totals[-3:]) < 0.9 * sum(totals[:3]), totals
+
+
+def test_cnn_gets_pooled_tokens_only():
+    neck = dict(NECK, in_channels=64, with_avg_pool=True)
+    cfg = dict(MOCOV3, type="MTEMoCoV3", mte=dict(num_pooled=2),
+               backbone=dict(type="ResNet", depth=18, stem_channels=8, base_channels=8, out_indices=(3,)),
+               neck=neck)
+    model = MODELS.build(cfg)
+    MessageHub.get_current_instance().update_info("max_iters", 20)
+    losses = model.loss([torch.randn(4, 3, 64, 64), torch.randn(4, 3, 64, 64)], [])  # 2 x 2 last feature map
+    assert set(losses) == {"loss", "loss_aux", "loss_distill"}
+    sum(losses.values()).backward()
+    assert model.mte.aux_cls is None and model.mte.scorer.weight.grad.abs().sum() > 0
+    base = MODELS.build({k: v for k, v in cfg.items() if k != "mte"} | {"type": "MoCoV3"})
+    assert [k for k in model.state_dict() if not k.startswith("mte.")] == list(base.state_dict())
+    with pytest.raises(BadInputError):
+        MODELS.build(dict(cfg, mte=dict(num_aux_cls=1)))

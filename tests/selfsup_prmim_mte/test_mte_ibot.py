@@ -57,6 +57,19 @@ def test_auxiliary_terms_and_gradients():
     assert set(dino) == {"loss_cls", "loss_aux", "loss_distill"}
 
 
+def test_without_auxiliary_tokens_it_is_ibot():
+    base = build("IBOT")
+    torch.manual_seed(0)
+    off = MODELS.build(dict(type="MTEIBOT", backbone=VIT, head=HEAD, freeze_last_layer_epochs=0,
+                            mte=dict(num_aux_cls=0, num_pooled=0)))
+    off.load_state_dict(base.state_dict(), strict=True)
+    views, samples = batch()
+    expected, got = base.loss(views, samples), off.loss(views, samples)
+    for key in ("loss_cls", "loss_patch"):
+        assert torch.allclose(got[key], expected[key], atol=1e-6), key
+    assert got["loss_aux"].item() == 0 and got["loss_distill"].item() == 0
+
+
 def test_teacher_and_export_keep_ibots_structure():
     base, mte = build("IBOT"), build("MTEIBOT")
     for prefix in ("backbone.", "teacher.module.backbone.", "teacher.module.head."):
