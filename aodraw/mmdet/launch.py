@@ -5,37 +5,21 @@ import copy
 import os.path as osp
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 from aodraw.recipes import RECIPES, Recipe, resolve_config
+from mmglue.launch import read_config, run_arguments, without_pretrained_weights
 
-__all__ = ["build_runner", "check_recipes", "load_config", "run_arguments"]
-
-
-def run_arguments(parser) -> None:
-    """The options ``tools/train.py`` and ``tools/test.py`` share (MMDetection's names)."""
-    parser.add_argument("--cfg-options", nargs="+", action=DictAction, help="override config keys: key=value")
-    parser.add_argument("--launcher", choices=["none", "pytorch", "slurm", "mpi"], default="none",
-                        help="job launcher (pytorch: torchrun, as tools/dist_*.sh use)")
-    parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
+__all__ = ["build_runner", "build_detector", "check_recipes", "load_config", "run_arguments",
+           "without_pretrained_weights"]
 
 
 def load_config(config: str, work_dir: str | None = None, cfg_options: dict | None = None,
                 launcher: str = "none", amp: bool = False) -> Config:
-    """Read a config (importing its ``custom_imports``), apply overrides, set the work dir."""
-    path = resolve_config(config)
-    cfg = Config.fromfile(str(path))
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    cfg.launcher = launcher
-    cfg.work_dir = work_dir or cfg.get("work_dir") or osp.join("./work_dirs", Path(path).stem)
-    if amp:
-        cfg.optim_wrapper.type = "AmpOptimWrapper"
-        cfg.optim_wrapper.setdefault("loss_scale", "dynamic")
-    return cfg
+    """Read a config or shipped recipe (``resolve_config``) with ``mmglue.launch.read_config``."""
+    return read_config(resolve_config(config), work_dir, cfg_options, launcher, amp)
 
 
 def build_runner(cfg: Config) -> Runner:
@@ -45,19 +29,6 @@ def build_runner(cfg: Config) -> Runner:
     import aodraw.mmdet  # noqa: F401  (registers the plug-in even when the config does not import it)
 
     return RUNNERS.build(cfg) if "runner_type" in cfg else Runner.from_cfg(cfg)
-
-
-def without_pretrained_weights(model_cfg) -> None:
-    """Drop every ``init_cfg`` that points at a checkpoint (backbone weights), in place."""
-    if isinstance(model_cfg, dict):
-        init = model_cfg.get("init_cfg")
-        if isinstance(init, dict) and init.get("type") == "Pretrained":
-            model_cfg["init_cfg"] = None
-        for value in model_cfg.values():
-            without_pretrained_weights(value)
-    elif isinstance(model_cfg, list):
-        for value in model_cfg:
-            without_pretrained_weights(value)
 
 
 def build_detector(config, device: str = "cpu"):

@@ -14,8 +14,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-FLOORS = {"plumbing": 0, "evaluators": 1, "data_manifests": 1, "aodraw": 2, "imagenet_s": 2, "uss": 2,
-          "tools": 3}
+FLOORS = {"plumbing": 0, "evaluators": 1, "data_manifests": 1, "mmglue": 1, "aodraw": 2, "imagenet_s": 2,
+          "uss": 2, "tools": 3}
 DATASET_PACKAGES = ("aodraw", "imagenet_s", "uss")
 COMMAND_LINE = ("cli", "__main__")
 PLUG_INS = ("mmdet", "mmseg", "pretrain", "selfsup", "pass")
