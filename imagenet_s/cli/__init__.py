@@ -7,6 +7,7 @@ import click
 
 from imagenet_s.cli.data import download, prepare_cmd, verify_cmd
 from imagenet_s.cli.score import evaluate_cmd, leaderboard_cmd, match_cmd, merge_cmd, score_cmd
+from imagenet_s.cli.sweep import sweep_cmd
 from plumbing.cli import CONTEXT_SETTINGS, ToolkitGroup
 
 
@@ -15,5 +16,6 @@ def main():
     """ImageNet-S (large-scale unsupervised semantic segmentation): matching, evaluation, submissions."""
 
 
-for _command in (match_cmd, evaluate_cmd, merge_cmd, score_cmd, leaderboard_cmd, download, prepare_cmd, verify_cmd):
+for _command in (match_cmd, evaluate_cmd, sweep_cmd, merge_cmd, score_cmd, leaderboard_cmd, download, prepare_cmd,
+                 verify_cmd):
     main.add_command(_command)

@@ -1,0 +1,132 @@
+"""The PASS threshold sweep (``imagenet-s sweep``): hand-computed gating and per-threshold matching, equality
+with a literal restatement of the PASS evaluator on generated data, the command's files and its refusals."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from luss_data import make_pairs, save_mask, write_pairs
+from pass_reference import pass_sweep
+
+from evaluators.luss.metrics import METRIC_KEYS
+from evaluators.luss.sweep import gate, sweep_folders, threshold_grid
+from imagenet_s.cli import main
+
+
+def attention_map(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """Smooth blobs plus pixels sitting exactly on a threshold (float32 k / 100), as a PASS map could."""
+    h, w = shape
+    y, x = np.mgrid[0:h, 0:w]
+    cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+    smooth = np.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * rng.uniform(4, 12) ** 2))
+    exact = rng.integers(0, 81, shape).astype(np.float64) / 100.0
+    att = np.where(rng.random(shape) < 0.3, exact, smooth).astype(np.float32)
+    att[rng.random(shape) < 0.02] = np.nan if rng.random() < 0.5 else -1.0
+    return att
+
+
+def write_sweep_tree(root, pairs, seed=0):
+    rng = np.random.default_rng(seed)
+    gt_dir, pred_dir, names = write_pairs(root, pairs)
+    maps = []
+    for name, (gt, _pred) in zip(names, pairs):
+        att = attention_map(rng, gt.shape)
+        np.save(pred_dir / (name[:-4] + ".npy"), att)
+        maps.append(att)
+    return gt_dir, pred_dir, names, maps
+
+
+def test_gate_keeps_pixels_equal_to_the_threshold():
+    pred = np.array([[1, 2], [3, 4]])
+    att = np.array([[0.5, 0.37], [0.2, np.nan]], np.float32)
+    assert gate(pred, att, 0.37).tolist() == [[1, 2], [0, 4]]
+    assert gate(pred, att, 0.0).tolist() == [[1, 2], [3, 4]]
+    assert gate(pred, att, 0.51).tolist() == [[0, 0], [0, 4]]
+
+
+def test_default_grid_is_upstreams_percents_as_fractions():
+    grid = threshold_grid()
+    assert len(grid) == 81 and grid == [k / 100.0 for k in range(81)]
+    assert threshold_grid(0.3, 0.5, 0.1) == [0.3, 0.4, 0.5]
+    with pytest.raises(ValueError, match="percents"):
+        threshold_grid(0, 37)
+
+
+def test_hand_computed_matching_changes_with_the_threshold(tmp_path):
+    """Three images where label 1 meets class 2 only on weak-attention pixels: at t = 0 the match swaps the two
+    labels, at t = 0.5 those pixels are background and the identity wins (mIoU 31.11 then 23.33)."""
+    full = lambda v: np.full((4, 4), v)  # noqa: E731
+    images = [(full(2), full(1), 0.2)] * 3 + [(full(1), full(1), 0.9), (full(1), full(2), 0.9),
+                                             (full(2), full(2), 0.9)]
+    for i, (gt, pred, att) in enumerate(images):
+        name = f"n00000001/img_{i}.png"
+        save_mask(tmp_path / "gt" / name, gt)
+        save_mask(tmp_path / "pred" / name, pred)
+        np.save(tmp_path / "pred" / name.replace(".png", ".npy"), np.full((4, 4), att, np.float32))
+    result = sweep_folders(tmp_path / "gt", tmp_path / "pred", 2, [0.0, 0.5], workers=1, progress=False)
+    assert result.matches[0] == {0: 0, 1: 2, 2: 1}
+    assert result.matches[1] == {0: 0, 1: 1, 2: 2}
+    assert result.results[0].metrics["mIoU"] == pytest.approx((0 + 16 / 48 + 48 / 80) / 3 * 100)
+    assert result.results[1].metrics["mIoU"] == pytest.approx((0 + 16 / 32 + 16 / 80) / 3 * 100)
+    assert result.results[1].metrics["Acc"] == pytest.approx(2 / 6 * 100)
+    out = result.to_dict()
+    assert out["best"]["threshold"] == 0.0 and out["best"]["match"] == {"0": 0, "1": 2, "2": 1}
+
+
+@pytest.mark.parametrize("seed, num_classes, shape", [(1, 5, (30, 40)), (2, 4, (23, 57))])
+def test_sweep_equals_the_literal_pass_evaluator(tmp_path, seed, num_classes, shape):
+    pairs = make_pairs(seed, 10, num_classes, shape)
+    gt_dir, pred_dir, _names, maps = write_sweep_tree(tmp_path, pairs, seed)
+    thresholds = threshold_grid(0.0, 0.8, 0.05) + [0.37, 0.41]
+    result = sweep_folders(gt_dir, pred_dir, num_classes, thresholds, workers=1, progress=False)
+    ordered = sorted(thresholds)
+    logs, best = pass_sweep([(g, p, a) for (g, p), a in zip(pairs, maps)], num_classes, ordered)
+    assert result.thresholds == ordered
+    for ours, theirs, match in zip(result.results, logs, result.matches):
+        for key in METRIC_KEYS:
+            if math.isnan(theirs[key]):
+                assert math.isnan(ours.metrics[key]), key
+            else:
+                assert ours.metrics[key] == pytest.approx(theirs[key], rel=1e-9, abs=1e-9), key
+        assert match == theirs["match"]
+    assert result.best_index == best
+
+
+def test_sweep_command_writes_json_csv_and_plot(tmp_path):
+    pairs = make_pairs(3, 8, 5)
+    gt_dir, pred_dir, names, _maps = write_sweep_tree(tmp_path, pairs, 3)
+    out, csv, png = tmp_path / "sweep.json", tmp_path / "curve.csv", tmp_path / "curve.png"
+    res = CliRunner().invoke(main, ["sweep", "--gt-dir", str(gt_dir), "--pred-dir", str(pred_dir), "--mode", "50",
+                                    "--max", "0.3", "--step", "0.1", "--json", str(out), "--csv", str(csv),
+                                    "--plot", str(png), "--workers", "2"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    assert data["mode"] == 50 and data["thresholds"] == [0.0, 0.1, 0.2, 0.3]
+    assert [row["threshold"] for row in data["curve"]] == data["thresholds"]
+    assert set(data["curve"][0]) == {"threshold", *METRIC_KEYS}
+    assert set(data["best"]) == {"threshold", *METRIC_KEYS, "match"}
+    assert len(data["best"]["match"]) == 51 and data["best"]["match"]["0"] == 0
+    best = max(data["curve"], key=lambda row: row["mIoU"])
+    assert data["best"]["mIoU"] == best["mIoU"]
+    lines = csv.read_text().splitlines()
+    assert lines[0].split(",") == ["threshold", *METRIC_KEYS] and len(lines) == 5
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "best" in res.output
+
+
+def test_missing_attention_map_and_percent_thresholds_are_refused(tmp_path):
+    pairs = make_pairs(4, 3, 5)
+    gt_dir, pred_dir, names, _maps = write_sweep_tree(tmp_path, pairs, 4)
+    (pred_dir / (names[1][:-4] + ".npy")).unlink()
+    runner = CliRunner()
+    res = runner.invoke(main, ["sweep", "--gt-dir", str(gt_dir), "--pred-dir", str(pred_dir), "--mode", "50",
+                               "--workers", "1"])
+    assert res.exit_code == 2 and "error:" in res.output and names[1][:-4] + ".npy" in res.output
+    res = runner.invoke(main, ["sweep", "--gt-dir", str(gt_dir), "--pred-dir", str(pred_dir), "--mode", "50",
+                               "--max", "80"])
+    assert res.exit_code == 2 and "0.37" in res.output
+    out = tmp_path / "never.json"
+    assert not out.exists()
