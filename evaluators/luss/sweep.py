@@ -31,7 +31,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import scipy.ndimage
 
 from evaluators.luss.folders import as_source, select_images
 from evaluators.luss.masks import IGNORE, MaskFolder, as_uint16, count_ids
@@ -81,7 +80,26 @@ def gate(pred: np.ndarray, attention: np.ndarray, threshold: float) -> np.ndarra
 
 def gate_levels(attention: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """Per pixel, how many of the sorted float32 ``thresholds`` keep it: the number of thresholds <= its
-    attention (NaN: all). Pixel p keeps its label at threshold index k < level(p). Returns uint16 (H, W)."""
+    attention (NaN: all). Pixel p keeps its label at threshold index k < level(p). Returns uint16 (H, W).
+
+    On an evenly spaced grid the level is guessed arithmetically and corrected against the float32 thresholds
+    themselves (so it is exactly ``searchsorted``'s answer), about twice as fast as a binary search per pixel."""
+    t_count = thresholds.size
+    attention = np.asarray(attention, np.float32)
+    steps = np.diff(thresholds.astype(np.float64))
+    if t_count < 3 or steps.min() <= 0 or steps.max() > 1.01 * steps.min():
+        return np.searchsorted(thresholds, attention, side="right").astype(np.uint16)
+    guess = (attention - thresholds[0]) * np.float32(1 / steps.mean()) + np.float32(1)
+    np.clip(guess, 0, t_count, out=guess)
+    guess[np.isnan(guess)] = t_count
+    level = guess.astype(np.uint16)
+    padded = np.concatenate([[-np.inf], thresholds, [np.nan]]).astype(np.float32)  # padded[i] = thresholds[i - 1]
+    for _ in range(3):
+        low = np.take(padded, level) > attention  # thresholds[level - 1] > attention: one too many
+        high = np.take(padded, level + 1) <= attention  # thresholds[level] <= attention: one too few
+        if not (low.any() or high.any()):
+            return level
+        level = level - low + high
     return np.searchsorted(thresholds, attention, side="right").astype(np.uint16)
 
 
@@ -123,15 +141,25 @@ def _read_image(gt, pred, name: str, num_classes: int, thresholds: np.ndarray):
 
 def _label_chunk(gt, pred, num_classes: int, thresholds: np.ndarray, names: list[str]) -> list:
     """Per image: (ground-truth classes 1..N present, predicted labels 1..N present, the number of thresholds at
-    which each of those stays present on non-ignored pixels)."""
+    which each of those stays present on non-ignored pixels, that is the largest gate level among its pixels)."""
     out = []
+    t_count = thresholds.size
     for name in names:
         gt16, pred16, level = _read_image(gt, pred, name, num_classes, thresholds)
         gt_labels = np.flatnonzero(count_ids(gt16, num_classes + 1)[1:]) + 1
         kept = np.where(gt16 == IGNORE, 0, pred16)
         pred_labels = np.flatnonzero(count_ids(kept, num_classes + 1)[1:]) + 1
-        last = scipy.ndimage.maximum(level, kept, pred_labels) if pred_labels.size else []
-        out.append((gt_labels, pred_labels, np.asarray(last, np.int64).reshape(-1)))
+        last = np.zeros(0, np.int64)
+        if pred_labels.size:
+            column = np.zeros(num_classes + 1, np.intp)
+            column[pred_labels] = np.arange(1, pred_labels.size + 1)
+            bins = (pred_labels.size + 1) * (t_count + 1)
+            key = np.take(column, kept) * (t_count + 1) + level
+            hist = count_ids(key.astype(np.uint16), bins) if bins <= 2**16 else np.bincount(key.ravel(),
+                                                                                             minlength=bins)
+            hist = hist.reshape(pred_labels.size + 1, t_count + 1)[1:]
+            last = t_count - np.argmax(hist[:, ::-1] > 0, axis=1)  # the highest level with a pixel
+        out.append((gt_labels, pred_labels, last))
     return out
 
 
@@ -185,16 +213,21 @@ def _threshold_joint(gt16: np.ndarray, pred16: np.ndarray, level: np.ndarray, nu
     present = count_ids(pred16, int(pred16.max(initial=0)) + 1)
     present[0] = 1
     plabels = np.flatnonzero(present)
-    column = np.zeros(plabels[-1] + 1, np.intp)
-    column[plabels] = np.arange(plabels.size)
-    row = np.zeros(IGNORE + 1, np.intp)
-    row[labels] = np.arange(labels.size)
     groups = labels.size * plabels.size * 2
-    base = ((np.take(row, gt16) * plabels.size + np.take(column, pred16)) * 2
-            + boundary_mask(gt16).view(np.uint8)) * (t_count + 1)
+    bins = groups * (t_count + 1)
+    small = bins <= 2**16  # keys fit uint16: OpenCV's histogram instead of np.bincount
+    dtype = np.uint16 if small else np.int64
+    column = np.zeros(plabels[-1] + 1, dtype)  # premultiplied key parts, so one add builds the key
+    column[plabels] = np.arange(plabels.size) * 2 * (t_count + 1)
+    row = np.zeros(IGNORE + 1, dtype)
+    row[labels] = np.arange(labels.size) * plabels.size * 2 * (t_count + 1)
+    base = np.take(row, gt16)
+    base += np.take(column, pred16)
+    base += boundary_mask(gt16).view(np.uint8) * np.uint16(t_count + 1)
     cumulative = []
     for value in (start, keep, stop):  # each in 0..T, so the last cumulative bin is every pixel of the group
-        hist = np.bincount((base + value).ravel(), minlength=groups * (t_count + 1))
+        key = base + value.astype(dtype, copy=False)
+        hist = count_ids(key, bins) if small else np.bincount(key.ravel(), minlength=bins)
         cumulative.append(np.cumsum(hist.reshape(labels.size, plabels.size, 2, t_count + 1), axis=3))
     pixels = cumulative[0][..., t_count:]
     began, gated, ended = (c[..., :t_count] for c in cumulative)  # pixels with start <= k, keep <= k, stop <= k

@@ -130,3 +130,17 @@ def test_missing_attention_map_and_percent_thresholds_are_refused(tmp_path):
     assert res.exit_code == 2 and "0.37" in res.output
     out = tmp_path / "never.json"
     assert not out.exists()
+
+
+@pytest.mark.parametrize("grid", [threshold_grid(), threshold_grid(0.1, 0.9, 0.003), [0.0, 0.2, 0.21, 0.7]])
+def test_gate_levels_equal_a_binary_search(grid):
+    from evaluators.luss.sweep import gate_levels
+
+    rng = np.random.default_rng(5)
+    thr = np.asarray(grid, np.float32)
+    att = np.concatenate([rng.uniform(-0.2, 1.2, 5000), thr, np.nextafter(thr, 2), np.nextafter(thr, -2),
+                          [np.nan, np.inf, -np.inf, 0.0, 1.0]]).astype(np.float32).reshape(1, -1)
+    expected = np.searchsorted(thr, att, side="right")
+    assert (gate_levels(att, thr) == expected).all()
+    for k in (0, len(grid) // 2, len(grid) - 1):  # level > k exactly when the gate keeps the pixel
+        assert ((gate_levels(att, thr) > k) == (gate(np.ones_like(att, np.int64), att, grid[k]) == 1)).all()
