@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from imagenet_s.cli.data import download, prepare_cmd, verify_cmd
+from imagenet_s.cli.pass_cmd import pass_group
 from imagenet_s.cli.score import evaluate_cmd, leaderboard_cmd, match_cmd, merge_cmd, score_cmd
 from imagenet_s.cli.sweep import sweep_cmd
 from plumbing.cli import CONTEXT_SETTINGS, ToolkitGroup
@@ -17,5 +18,5 @@ def main():
 
 
 for _command in (match_cmd, evaluate_cmd, sweep_cmd, merge_cmd, score_cmd, leaderboard_cmd, download, prepare_cmd,
-                 verify_cmd):
+                 verify_cmd, pass_group):
     main.add_command(_command)
