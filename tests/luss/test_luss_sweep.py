@@ -144,3 +144,39 @@ def test_gate_levels_equal_a_binary_search(grid):
     assert (gate_levels(att, thr) == expected).all()
     for k in (0, len(grid) // 2, len(grid) - 1):  # level > k exactly when the gate keeps the pixel
         assert ((gate_levels(att, thr) > k) == (gate(np.ones_like(att, np.int64), att, grid[k]) == 1)).all()
+
+
+def test_matching_that_changes_with_the_threshold_equals_the_literal_evaluator(tmp_path):
+    """Weak-attention pixels carry a second labelling of the classes that reaches more images than the strong
+    one: low thresholds match that labelling, higher ones the strong labelling."""
+    from luss_data import random_mask
+
+    rng = np.random.default_rng(7)
+    n = 4
+    strong = np.array([0, 2, 3, 4, 1])
+    weak = np.array([0, 4, 1, 2, 3])
+    pairs, maps = [], []
+    for i in range(12):
+        classes = list(rng.choice(np.arange(1, n + 1), size=2, replace=False))
+        gt = random_mask(rng, (20, 24), [0, *classes])
+        gt[:2] = 1000
+        halo = rng.random(gt.shape) < 0.3
+        pred = np.where(halo, weak[gt.clip(0, n)], strong[gt.clip(0, n)])
+        if i % 3 == 0:
+            pred[~halo] = 0
+        att = np.where(halo, 0.1, rng.uniform(0.5, 0.9, gt.shape)).astype(np.float32)
+        pairs.append((gt, pred))
+        maps.append(att)
+    gt_dir, pred_dir, names = write_pairs(tmp_path, pairs)
+    for name, att in zip(names, maps):
+        np.save(pred_dir / (name[:-4] + ".npy"), att)
+    thresholds = [0.0, 0.05, 0.1, 0.11, 0.5, 0.6]
+    result = sweep_folders(gt_dir, pred_dir, n, thresholds, workers=1, progress=False)
+    logs, best = pass_sweep([(g, p, a) for (g, p), a in zip(pairs, maps)], n, thresholds)
+    assert result.matches[0] != result.matches[4]
+    assert result.matches[4] == {0: 0, **{int(strong[c]): c for c in range(1, n + 1)}}
+    for ours, theirs, match in zip(result.results, logs, result.matches):
+        assert match == theirs["match"]
+        for key in METRIC_KEYS:
+            assert ours.metrics[key] == pytest.approx(theirs[key], rel=1e-9, abs=1e-9, nan_ok=True), key
+    assert result.best_index == best
