@@ -22,8 +22,8 @@ from .model import PASSNet, load_checkpoint
 def pixel_outputs(model: PASSNet, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(embedding (D, h, w) L2-normalised per pixel, attention (h, w)) of one normalised (3, H, W) image."""
     model.eval()
-    out = model(image[None])
-    return out["embedding"][0], out["attention"][0, 0]
+    out = model(image[None].to(next(model.parameters()).device))
+    return out["embedding"][0].cpu(), out["attention"][0, 0].cpu()
 
 
 def pooled_embedding(embedding: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:

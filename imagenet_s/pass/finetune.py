@@ -24,7 +24,7 @@ from plumbing.errors import BadInputError
 from plumbing.files import atomic_write_bytes, needs_writing
 
 from .data import jitter, list_images, load_rgb, normalize, resize_shorter
-from .model import PASSNet, load_checkpoint
+from .model import PASSNet, default_device, load_checkpoint
 
 
 class SegNet(nn.Module):
@@ -68,7 +68,8 @@ def run_finetune(cfg: dict, data_root: str | Path, work_dir: str | Path, pseudo_
         return final
     fcfg = cfg["finetune"]
     backbone, _ = load_checkpoint(work_dir / "attention.pth")
-    model = SegNet(backbone, cfg["num_classes"])
+    device = default_device()
+    model = SegNet(backbone, cfg["num_classes"]).to(device)
     folder, labels = Path(data_root) / cfg.get("train_split", "train"), MaskFolder(pseudo_dir)
     names = list_images(folder)
     rng = random.Random(cfg.get("seed", 0))
@@ -84,7 +85,8 @@ def run_finetune(cfg: dict, data_root: str | Path, work_dir: str | Path, pseudo_
         for i in range(0, max(1, len(order) - fcfg["batch_size"] + 1), fcfg["batch_size"]):
             batch = [_sample(load_rgb(folder / n), labels.read(str(Path(n).with_suffix(".png"))), fcfg, rng)
                      for n in order[i:i + fcfg["batch_size"]]]
-            images, targets = torch.stack([b[0] for b in batch]), torch.stack([b[1] for b in batch])
+            images = torch.stack([b[0] for b in batch]).to(device)
+            targets = torch.stack([b[1] for b in batch]).to(device)
             logits = F.interpolate(model(images), size=targets.shape[-2:], mode="bilinear", align_corners=False)
             loss = F.cross_entropy(logits, targets, ignore_index=IGNORE)
             optimizer.zero_grad()
@@ -93,8 +95,8 @@ def run_finetune(cfg: dict, data_root: str | Path, work_dir: str | Path, pseudo_
             scheduler.step()
         log(f"finetune epoch {epoch + 1}/{fcfg['epochs']}: loss {loss.item():.4f}")
     buf = io.BytesIO()
-    torch.save({"config": backbone.config, "num_classes": cfg["num_classes"], "state_dict": model.state_dict()},
-               buf)
+    state = {k: v.cpu() for k, v in model.state_dict().items()}
+    torch.save({"config": backbone.config, "num_classes": cfg["num_classes"], "state_dict": state}, buf)
     return atomic_write_bytes(final, buf.getvalue())
 
 
@@ -109,7 +111,7 @@ def load_segnet(path: str | Path) -> SegNet:
         model.load_state_dict(ckpt["state_dict"])
     except (KeyError, RuntimeError, TypeError) as exc:
         raise BadInputError(f"{path}: not a PASS fine-tuned checkpoint ({exc})") from None
-    return model.eval()
+    return model.to(default_device()).eval()
 
 
 @torch.no_grad()
@@ -132,9 +134,9 @@ def run_infer(cfg: dict, data_root: str | Path, work_dir: str | Path, split: str
         if not needs_writing(png):
             continue
         image = load_rgb(folder / name)
-        logits = model(normalize(resize_shorter(image, cfg["finetune"]["resize"]))[None])
+        logits = model(normalize(resize_shorter(image, cfg["finetune"]["resize"]))[None].to(default_device()))
         logits = F.interpolate(logits, size=tuple(image.shape[-2:]), mode="bilinear", align_corners=False)
-        write_mask(png, lookup[logits[0].argmax(dim=0).numpy()])
+        write_mask(png, lookup[logits[0].argmax(dim=0).cpu().numpy()])
         done += 1
     if zip_path is not None:
         buf = io.BytesIO()

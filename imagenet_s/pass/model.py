@@ -57,8 +57,15 @@ class PASSNet(nn.Module):
     def _score(self, embedding: torch.Tensor) -> torch.Tensor:
         return torch.einsum("bdhw,kd->bkhw", embedding, self.prototypes.weight)
 
-    def forward(self, x: torch.Tensor) -> dict:
-        """See the class docstring; ``x`` is (B, 3, H, W) normalised with the ImageNet mean/std."""
+    def forward(self, x: torch.Tensor | list) -> dict | list:
+        """See the class docstring; ``x`` is (B, 3, H, W) normalised with the ImageNet mean/std, or a list of such
+        batches (the crops of a multi-crop step, one call so that DistributedDataParallel sees one forward per
+        backward), giving a list of output dicts."""
+        if isinstance(x, (list, tuple)):
+            return [self._forward(t) for t in x]
+        return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> dict:
         feats = []
         h = self.stem(x)
         for stage in self.stages:
@@ -78,6 +85,27 @@ class PASSNet(nn.Module):
     def normalize_prototypes(self) -> None:
         """Keep the prototypes on the unit sphere (SwAV does this before every step)."""
         self.prototypes.weight.copy_(F.normalize(self.prototypes.weight, dim=1))
+
+
+def default_device() -> torch.device:
+    """The device the stages run on: this process's GPU (``LOCAL_RANK`` under torchrun) when CUDA is available,
+    else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    return torch.device("cpu")
+
+
+def init_distributed() -> tuple[int, int]:
+    """Join the process group torchrun describes (``WORLD_SIZE`` > 1; NCCL on GPUs, Gloo on CPUs) if not joined
+    yet; returns (rank, world size), (0, 1) for a single process."""
+    dist = torch.distributed
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and dist.is_available() and not dist.is_initialized():
+        if torch.cuda.is_available():
+            torch.cuda.set_device(default_device())
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
 
 
 @torch.no_grad()
@@ -119,7 +147,8 @@ def save_checkpoint(path: str | os.PathLike, model: PASSNet, **extra) -> Path:
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[PASSNet, dict]:
-    """A PASSNet rebuilt from ``save_checkpoint``'s file (weights only: no pickled code); returns (model, dict).
+    """A PASSNet rebuilt from ``save_checkpoint``'s file (weights only: no pickled code), on ``default_device()``;
+    returns (model, checkpoint dict).
 
     Raises:
         BadInputError: no such file or not a PASS checkpoint."""
@@ -132,4 +161,4 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[PASSNet, dict]:
         model.load_state_dict(ckpt["state_dict"])
     except (KeyError, RuntimeError, TypeError) as exc:
         raise BadInputError(f"{path}: not a PASS checkpoint ({exc})") from None
-    return model, ckpt
+    return model.to(default_device()), ckpt

@@ -22,6 +22,7 @@ from torchvision.ops import roi_align
 
 from plumbing.errors import BadInputError
 
+from . import model as pass_model
 from .data import list_images, load_rgb, multi_crop
 from .model import PASSNet, load_checkpoint, save_checkpoint, sinkhorn, swapped_loss
 
@@ -50,6 +51,11 @@ def _collate(samples: list) -> dict:
             "boxes": [s["boxes"] for s in samples]}
 
 
+def _to(batch: dict, device: torch.device) -> dict:
+    return {"views": [v.to(device) for v in batch["views"]], "flips": batch["flips"].to(device),
+            "locals": [c.to(device) for c in batch["locals"]], "boxes": [b.to(device) for b in batch["boxes"]]}
+
+
 def _unflip(tensor: torch.Tensor, flips: torch.Tensor) -> torch.Tensor:
     return torch.where(flips.view(-1, 1, 1, 1), tensor.flip(-1), tensor)
 
@@ -61,10 +67,11 @@ def _pixels(scores: torch.Tensor) -> torch.Tensor:
 def pretrain_loss(model, batch: dict, cfg: dict) -> torch.Tensor:
     """The pixel-to-pixel SwAV loss of one batch (see the module docstring)."""
     eps, iters, temp = cfg["epsilon"], cfg["sinkhorn_iterations"], cfg["temperature"]
-    outs = [model(v) for v in batch["views"]]
+    every = model(batch["views"] + batch["locals"])
+    outs = every[:2]
     scores = [_unflip(o["scores"], batch["flips"][:, i]) for i, o in enumerate(outs)]
     shallow = [[_unflip(s, batch["flips"][:, i]) for s in o["shallow"]] for i, o in enumerate(outs)]
-    local_scores = [model(crop)["scores"] for crop in batch["locals"]]
+    local_scores = [o["scores"] for o in every[2:]]
     g = batch["views"][0].shape[-1]
     loss, terms = 0.0, 0
     for i in range(2):
@@ -90,8 +97,7 @@ def attention_loss(model, batch: dict, cfg: dict) -> torch.Tensor:
     eps, iters, temp = cfg["epsilon"], cfg["sinkhorn_iterations"], cfg["temperature"]
     inner = model.module if hasattr(model, "module") else model
     pooled = []
-    for crops in batch["views"] + batch["locals"]:
-        out = model(crops)
+    for out in model(batch["views"] + batch["locals"]):
         weights = out["attention"]
         emb = (out["embedding"] * weights).sum(dim=(2, 3)) / weights.sum(dim=(2, 3)).clamp_min(1e-6)
         pooled.append(F.normalize(emb, dim=1) @ inner.prototypes.weight.t())
@@ -131,13 +137,13 @@ def run_stage(stage: str, cfg: dict, data_root: str | Path, work_dir: str | Path
     if final.is_file():
         log(f"{final} exists: {stage} already done")
         return final
-    dist = torch.distributed.is_available() and torch.distributed.is_initialized()
-    rank, world = (torch.distributed.get_rank(), torch.distributed.get_world_size()) if dist else (0, 1)
+    rank, world = pass_model.init_distributed()
+    dist, device = world > 1, pass_model.default_device()
     torch.manual_seed(cfg.get("seed", 0) + rank)
     if init is not None:
         model, _ = load_checkpoint(init)
     else:
-        model = PASSNet(**cfg["model"])
+        model = PASSNet(**cfg["model"]).to(device)
     train_cfg = cfg[stage]
     start_epoch = 0
     if latest.is_file():
@@ -154,7 +160,10 @@ def run_stage(stage: str, cfg: dict, data_root: str | Path, work_dir: str | Path
         optimizer.load_state_dict(ckpt["optimizer"])
     net = model
     if dist:
-        net = torch.nn.parallel.DistributedDataParallel(torch.nn.SyncBatchNorm.convert_sync_batchnorm(model))
+        if device.type == "cuda":  # SyncBN runs on GPUs only; CPU processes keep per-process statistics
+            model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None,
+                                                        find_unused_parameters=True)  # unused heads
     folder = Path(data_root) / cfg.get("train_split", "train")
     dataset = CropDataset(folder, cfg["crops"], cfg.get("seed", 0))
     sampler = torch.utils.data.DistributedSampler(dataset) if dist else None
@@ -175,7 +184,7 @@ def run_stage(stage: str, cfg: dict, data_root: str | Path, work_dir: str | Path
             for group in optimizer.param_groups:
                 group["lr"] = _lr(train_cfg, step, total, world)
             model.normalize_prototypes()
-            loss = loss_fn(net, batch, cfg)
+            loss = loss_fn(net, _to(batch, device), cfg)
             optimizer.zero_grad()
             loss.backward()
             if step < train_cfg.get("freeze_prototypes_iters", 0) and model.prototypes.weight.grad is not None:
@@ -188,4 +197,6 @@ def run_stage(stage: str, cfg: dict, data_root: str | Path, work_dir: str | Path
         model.normalize_prototypes()
         save_checkpoint(final, model, epoch=train_cfg["epochs"])
         latest.unlink(missing_ok=True)
+    if dist:
+        torch.distributed.barrier()
     return final
