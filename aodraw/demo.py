@@ -5,6 +5,7 @@ synthetic detections on the slices merged back to whole images and scored there.
 AODRaw-style test set (real category names, condition tags, ignore regions) scored with the AODRaw protocol."""
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +15,13 @@ from aodraw.categories import CONDITIONS, categories
 from aodraw.convert.downsample import convert_downsample
 from aodraw.convert.merge import merge_slices
 from aodraw.convert.slice import convert_slice
+from aodraw.leaderboard import board_columns, leaderboard, site_board
 from aodraw.synthetic import SyntheticSpec, make_dataset
 from aodraw.synthetic_raw import write_pair
 from evaluators.detection import evaluate_detections
 from evaluators.detection.core import DetectionResult
-from plumbing.files import write_json
+from plumbing.files import write_csv, write_json
+from plumbing.site import build_site
 
 # name -> (sensor height, width, EXIF orientation of the JPG)
 PAIRS = {"00000000": (400, 600, None), "00000001": (400, 600, None), "00000002": (400, 600, 8),
@@ -96,3 +99,59 @@ def run_demo(out: str | Path, images: int = 400, seed: int = 0) -> tuple[list[st
     lines.append(f"synthetic AODRaw-style test set: {len(gt['images'])} images, {len(gt['annotations'])} boxes, "
                  f"{len(dt)} detections -> {out}/gt.json, {out}/dt.json")
     return lines, evaluate_detections(out / "gt.json", out / "dt.json", preset="aodraw")
+
+
+# name -> (method.txt fields, how the demo detections are changed)
+DEMO_SUBMISSIONS = {
+    "baseline": ("Demo baseline", "srgb", "the demo detections as they are"),
+    "jitter": ("Demo jittered boxes", "raw", "every box moved by a few pixels: AP75 suffers most"),
+    "pruned": ("Demo pruned", "raw", "a random 35% of the detections dropped: recall suffers"),
+}
+
+
+def _perturbed(dt: list[dict], how: str, rng) -> list[dict]:
+    if how == "jitter":
+        out = []
+        for d in dt:
+            box = np.array(d["bbox"], float) + rng.normal(0, 3.0, 4)
+            box[2:] = np.maximum(box[2:], 1)
+            out.append({**d, "bbox": box.round(2).tolist()})
+        return out
+    if how == "pruned":
+        return [d for d in dt if rng.random() >= 0.35]
+    return dt
+
+
+def leaderboard_demo(out: str | Path, seed: int = 0) -> list[str]:
+    """Score a few perturbed copies of ``out/dt.json`` against ``out/gt.json`` as submission zips (plus one
+    hostile zip, refused) with ``aodraw leaderboard``'s library path: writes ``out/submissions/``,
+    ``out/board.csv`` and the static site ``out/leaderboard/``; returns the report lines."""
+    import orjson
+
+    out = Path(out)
+    rng = np.random.default_rng(seed + 1)
+    dt = orjson.loads((out / "dt.json").read_bytes())
+    folder = out / "submissions"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, (method, kind, description) in DEMO_SUBMISSIONS.items():
+        text = (f"Method name: {method}\nInput: {kind}\nBackbone: synthetic\nPre-training: none\n"
+                f"Paper/Project link: https://github.com/lzyhha/AODRaw\nMethod description: {description}\n")
+        with zipfile.ZipFile(folder / f"{name}.zip.tmp", "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("results.json", orjson.dumps(_perturbed(dt, name, rng)))
+            zf.writestr("method.txt", text)
+        (folder / f"{name}.zip.tmp").replace(folder / f"{name}.zip")
+    with zipfile.ZipFile(folder / "hostile.zip.tmp", "w") as zf:
+        zf.writestr("../escape.json", b"[]")
+    (folder / "hostile.zip.tmp").replace(folder / "hostile.zip")
+    messages: list[str] = []
+    rows = leaderboard(folder, out / "gt.json", "aodraw", notify=messages.append, plots=True)
+    columns = board_columns(rows)
+    write_csv(out / "board.csv", columns, [[row.get(c, "") for c in columns] for row in rows])
+    index = build_site(out / "leaderboard", [site_board(rows, "aodraw")], "AODRaw demo leaderboard")
+    lines = [f"leaderboard: {len(rows)} submissions in {folder} ({sum(r['status'] == 'ok' for r in rows)} scored, "
+             f"{sum(r['status'] != 'ok' for r in rows)} refused) -> {out / 'board.csv'}"]
+    lines += [f"  {r.get('rank', '-')}. {r.get('method') or r['submission']}: "
+              + (f"AP {100 * r['AP']:.2f}" if r["status"] == "ok" else r["status"]) for r in rows]
+    lines.append(f"leaderboard site: open {index.resolve()} in a browser "
+                 f"(or serve it: python -m http.server -d {out / 'leaderboard'})")
+    return lines

@@ -74,6 +74,29 @@ def plot_detection(result, out_dir: str | Path) -> list:
     return paths
 
 
+def plot_luss(result, out_dir: str | Path) -> list:
+    """Write ``iou_histogram.png``, the histogram of the per-class IoUs (percent) of a LUSSResult (classes 1..N;
+    background and classes absent everywhere, NaN, left out), the mIoU marked; return the paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    ious = np.asarray(result.ious, float)[1:]
+    ious = ious[np.isfinite(ious)]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.hist(ious, bins=np.linspace(0, 100, 21), color="#4C72B0", edgecolor="white")
+    miou = result.metrics["mIoU"]
+    if miou == miou:
+        ax.axvline(miou, color="#C44E52", linewidth=2, label=f"mIoU {miou:.2f}")
+        ax.legend()
+    ax.set(xlabel="IoU of a class (%)", ylabel="classes", xlim=(0, 100),
+           title=f"Per-class IoU, {len(ious)} classes, {result.num_images} images")
+    ax.grid(alpha=0.3, axis="y")
+    return [_save(fig, Path(out_dir) / "iou_histogram.png")]
+
+
 def _save(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 

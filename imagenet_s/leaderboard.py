@@ -1,8 +1,7 @@
-"""A leaderboard of ImageNet-S submission archives, with scores cached by archive sha256."""
+"""A leaderboard of ImageNet-S submission archives, with scores cached by archive sha256
+(``plumbing.archives.ScoreCache``), and its board for the static site (``plumbing.site``)."""
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
 from collections.abc import Callable
@@ -11,75 +10,145 @@ from pathlib import Path
 
 from evaluators.luss.masks import MaskFolder
 from evaluators.luss.metrics import METRIC_KEYS
+from evaluators.report import plot_luss
 from imagenet_s.submission import METHOD_FIELDS, Limits, score_submission
+from plumbing.archives import ScoreCache, list_submissions
 from plumbing.errors import BadInputError
-from plumbing.files import write_json
 from plumbing.hashing import file_digest
-from plumbing.system_files import is_system_file, warn_skipped
+from plumbing.site import Board, Column, Page, Table, page_slug, registry_entries
 
 BOARD_COLUMNS = ("rank", "method", "archive", "match", *METRIC_KEYS, "training_data", "training_scheme",
                  "networks", "link", "sha256", "status")
 _METHOD_COLUMNS = dict(zip(("method", "training_data", "training_scheme", "networks", "link"), METHOD_FIELDS))
+PLOTS = ("iou_histogram.png",)
 
 
-def _ground_truth_key(gt: MaskFolder, num_classes: int, names: list[str] | None, limits: Limits) -> str:
+def _context(gt: MaskFolder, num_classes: int, names: list[str] | None, limits: Limits) -> list:
     """What a cached score depends on besides the archive: ground truth files, mode, names, limits."""
     listing = [(n, (gt.root / n).stat().st_size) for n in gt.names()]
-    context = [listing, num_classes, sorted(set(names)) if names is not None else None, asdict(limits)]
-    return hashlib.sha256(json.dumps(context).encode()).hexdigest()
+    return [listing, num_classes, sorted(set(names)) if names is not None else None, asdict(limits)]
 
 
 def leaderboard(directory: str | os.PathLike, gt_dir: str | os.PathLike, num_classes: int, *,
                 cache_dir: str | os.PathLike | None = None, names: list[str] | None = None,
                 limits: Limits | None = None, workers: int | None = None, progress: bool = True,
-                notify: Callable[[str], None] = print) -> list[dict]:
+                notify: Callable[[str], None] = print, plots: bool = False) -> list[dict]:
     """Score every ``*.zip`` in ``directory`` (AppleDouble ``._*.zip`` files skipped with a warning); rows (dicts
-    keyed by ``BOARD_COLUMNS``) best mIoU first.
+    keyed by ``BOARD_COLUMNS``, plus ``record``, the full JSON record of ``imagenet-s score``, and ``plots``, the
+    plot files) best mIoU first, refused archives last.
 
     Scores and refusals are cached in ``cache_dir`` (default ``directory/.scores``) by archive sha256,
-    valid while the ground truth, mode, names and limits stay the same.
+    valid while the ground truth, mode, names and limits stay the same. With ``plots`` the per-class IoU histogram
+    is drawn too (kept in the cache beside the score).
     """
     directory, limits = Path(directory), limits or Limits()
-    found = sorted(directory.glob("*.zip"))
-    skipped = [a.name for a in found if is_system_file(a.name)]
-    warn_skipped(str(directory), skipped)
-    archives = [a for a in found if a.name not in skipped]
-    if not archives:
-        raise BadInputError(f"{directory}: no .zip archives")
-    cache = Path(cache_dir) if cache_dir is not None else directory / ".scores"
+    archives = list_submissions(directory, ["*.zip"], ".zip archives")
     gt = MaskFolder(gt_dir, max_pixels=limits.max_pixels)
-    context = _ground_truth_key(gt, num_classes, names, limits)
+    cache = ScoreCache(cache_dir if cache_dir is not None else directory / ".scores",
+                       _context(gt, num_classes, names, limits))
     rows = []
     for archive in archives:
         digest = file_digest(archive, "sha256")
-        cached = cache / f"{digest}.json"
-        entry = None
-        if cached.is_file():
-            try:
-                stored = json.loads(cached.read_text())
-                entry = stored["row"] if stored.get("context") == context else None
-            except (ValueError, TypeError, KeyError):
-                entry = None  # an unreadable cache entry is recomputed
+        entry = cache.get(digest)
+        if entry is not None and plots and entry["row"]["status"] == "ok" and not _has_plots(cache, digest):
+            entry = None  # scored before without plots
         if entry is None:
             notify(f"scoring {archive.name}")
-            entry = _board_row(archive, digest, gt, num_classes, names, limits, workers, progress, notify)
-            write_json(cached, {"context": context, "row": entry})
-        rows.append({**entry, "archive": archive.name, "sha256": digest})
+            entry = _score_entry(archive, digest, gt, num_classes, names, limits, workers, progress, notify,
+                                 cache.files(digest, fresh=True) if plots else None)
+            cache.put(digest, entry)
+        drawn = [cache.files(digest) / p for p in PLOTS] if _has_plots(cache, digest) else []
+        rows.append({**entry["row"], "archive": archive.name, "sha256": digest, "record": entry.get("record"),
+                     "plots": drawn})
     scored = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: -r["mIoU"])
     for rank, row in enumerate(scored, start=1):
         row["rank"] = rank
     return scored + [r for r in rows if r["status"] != "ok"]
 
 
-def _board_row(archive: Path, digest: str, gt: MaskFolder, num_classes, names, limits, workers, progress,
-               notify) -> dict:
+def _has_plots(cache: ScoreCache, digest: str) -> bool:
+    return all((cache.files(digest) / p).is_file() for p in PLOTS)
+
+
+def _score_entry(archive: Path, digest: str, gt: MaskFolder, num_classes, names, limits, workers, progress,
+                 notify, plot_dir: Path | None) -> dict:
     try:
         scored = score_submission(archive, gt, num_classes, names=names, limits=limits, workers=workers,
                                   progress=progress, notify=notify, sha256=digest)
     except BadInputError as exc:
         notify(f"refused {archive.name}: {exc}")
-        return {"status": f"refused: {exc}"}
+        return {"row": {"status": f"refused: {exc}"}}
+    if plot_dir is not None:
+        plot_luss(scored.result, plot_dir)
     row = {column: scored.method[name] for column, name in _METHOD_COLUMNS.items()}
     row.update({k: None if math.isnan(v) else v for k, v in scored.result.metrics.items()})
     row.update(match=scored.match_source, status="ok")
-    return row
+    record = scored.to_dict()
+    return {"row": row, "record": {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                                   for k, v in record.items()}}
+
+
+def reference_rows(num_classes: int) -> list[dict]:
+    """Published baselines of the shipped ImageNet-S recipes for mode ``num_classes`` as marked board rows: read
+    from ``imagenet_s.recipes.RECIPES`` when that registry exists (objects or dicts with ``name``, ``mode``,
+    ``backbone``, ``pretraining``, ``scheme``, ``published_mIoU_val``/``published_mIoU_test`` in percent); no rows
+    when it does not."""
+    rows = []
+    for entry in registry_entries("imagenet_s.recipes"):
+        if str(entry.get("mode")) != str(num_classes):
+            continue
+        for split in ("val", "test"):
+            value = entry.get(f"published_mIoU_{split}")
+            if isinstance(value, (int, float)):
+                rows.append({"method": entry.get("name", "recipe"), "networks": entry.get("backbone", ""),
+                             "training_data": entry.get("pretraining", ""),
+                             "training_scheme": entry.get("scheme", ""), "mIoU": float(value),
+                             "_reference": True, "_note": f"published, {split} set"})
+                break
+    return rows
+
+
+def site_board(rows: list[dict], num_classes: int) -> Board:
+    """The site board of a leaderboard's ``rows`` (as ``leaderboard`` returns them) with the recipes' published
+    baselines as reference rows, and one page per scored archive (metrics, per-class IoUs, IoU histogram)."""
+    columns = (Column("method", "Method", numeric=False), Column("rank", "Rank", digits=0, ascending_first=True),
+               *(Column(k, k, digits=2, title="percent") for k in ("mIoU", "Acc", "mBIoU", "FMeasure")),
+               *(Column(k, k, digits=2, shade=True, title="mIoU of the classes of that size, percent")
+                 for k in ("S", "MS", "ML", "L")),
+               Column("training_data", "Training data", numeric=False),
+               Column("training_scheme", "Training scheme", numeric=False),
+               Column("networks", "Networks", numeric=False),
+               Column("match", "Match", numeric=False), Column("archive", "Archive", numeric=False),
+               Column("status", "Status", numeric=False))
+    table_rows, pages = [], []
+    for row in rows:
+        shown = {**row, "method": row.get("method") or f"(unnamed) {row['archive']}"}
+        if row["status"] == "ok" and row.get("record"):
+            shown["_page"] = page_slug(row["archive"], row["sha256"])
+            pages.append(_page(shown, num_classes))
+        table_rows.append(shown)
+    references = reference_rows(num_classes)
+    scored = [r for r in table_rows if r["status"] == "ok"]
+    ordered = sorted(scored + references, key=lambda r: -(r.get("mIoU") or 0))
+    table = Table(f"ImageNet-S{num_classes} submissions, values in percent, best mIoU first", columns,
+                  ordered + [r for r in table_rows if r["status"] != "ok"], sorted_by="mIoU")
+    return Board(f"imagenet-s-{num_classes}", "ImageNet-S", f"ImageNet-S{num_classes} (LUSS)",
+                 f"Submissions scored with the official LUSS metrics (Hungarian-matched mIoU) on {num_classes} "
+                 "classes; rows marked published are the reported numbers of the shipped recipes.", table, pages)
+
+
+def _page(row: dict, num_classes: int) -> Page:
+    record = row["record"]
+    facts = [(name, record["method"].get(name, "")) for name in METHOD_FIELDS]
+    facts += [("Archive", row["archive"]), ("sha256", row["sha256"]), ("Match", record["match"]),
+              ("Images", str(record["num_images"])), ("Rank", str(row.get("rank", "")))]
+    metrics = Table("Official metrics, percent",
+                    (Column("scope", "Scope", numeric=False), *(Column(k, k, digits=2) for k in METRIC_KEYS)),
+                    [{"scope": "all images", **{k: record.get(k) for k in METRIC_KEYS}}])
+    ious = record.get("IoUs") or []
+    per_class = Table("IoU per class, percent (0 = background)",
+                      (Column("id", "Class id", digits=0), Column("IoU", "IoU", digits=2)),
+                      [{"id": i, "IoU": v} for i, v in enumerate(ious)], collapsed=True)
+    images = [(p, f"Histogram of the per-class IoUs of {row['method']}") for p in row.get("plots", [])]
+    return Page(row["_page"], row["method"], facts, [metrics, per_class], images)
+

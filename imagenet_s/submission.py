@@ -10,9 +10,7 @@ metadata that archivers add (``__MACOSX/``, ``._*``, ``.DS_Store``, ...) is skip
 from __future__ import annotations
 
 import os
-import stat
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,23 +28,20 @@ from evaluators.luss.masks import (
 )
 from evaluators.luss.matching import loads_match
 from evaluators.luss.metrics import LUSSResult
-from plumbing.errors import BadInputError, warn
+from plumbing.archives import METHOD_FILE, ArchiveLimits, check_archive, parse_fields, read_member
+from plumbing.errors import warn
 from plumbing.hashing import file_digest
-from plumbing.system_files import is_system_file, warn_skipped
 
-MATCH_FILE, METHOD_FILE = "match.json", "method.txt"
+MATCH_FILE = "match.json"
 METHOD_FIELDS = ("Method name", "Training data", "Training scheme", "Networks", "Paper/Project link",
                  "Method description")
-TEXT_LIMIT = 1 << 20  # match.json and method.txt: at most 1 MiB
-_COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+_ACCEPTED = f"a PNG prediction, {MATCH_FILE} or {METHOD_FILE} at the root"
 
 
 @dataclass(frozen=True)
-class Limits:
-    """What an archive may hold before it is refused unread."""
+class Limits(ArchiveLimits):
+    """What an archive may hold before it is refused unread (``ArchiveLimits``), and the largest PNG."""
 
-    max_total_bytes: int = 8 << 30  # all members, uncompressed
-    max_ratio: float = 100.0  # uncompressed / compressed size of one member
     max_pixels: int = DEFAULT_MAX_PIXELS  # per PNG, from its header
 
 
@@ -60,24 +55,15 @@ class Archive:
     method_txt: bytes | None
 
 
-def _refuse(path: Path, member: str, why: str) -> BadInputError:
-    return BadInputError(f"{path.name}: member {member!r}: {why}")
-
-
-def _check_member_name(path: Path, name: str) -> None:
-    parts = name.rstrip("/").split("/")
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        raise _refuse(path, name, "absolute path")
-    if "\\" in name:
-        raise _refuse(path, name, "backslash in the path (unsafe on Windows)")
-    if ".." in parts:
-        raise _refuse(path, name, "'..' in the path (zip slip)")
-    if "" in parts or "\x00" in name:
-        raise _refuse(path, name, "empty path component")
+def _kind_of(name: str) -> str | None:
+    if name.lower().endswith(".png"):
+        return "mask"
+    return "text" if name in (MATCH_FILE, METHOD_FILE) else None
 
 
 def inspect_archive(path: str | os.PathLike, limits: Limits = Limits()) -> Archive:
-    """Check every member from the central directory, then read the small text members.
+    """Check every member from the central directory (``plumbing.archives.check_archive``), then read the small
+    text members.
 
     Operating-system metadata (``__MACOSX/``, ``._*``, ``.DS_Store``, ... see ``plumbing.system_files``)
     is skipped unread, with one warning that counts it.
@@ -86,66 +72,9 @@ def inspect_archive(path: str | os.PathLike, limits: Limits = Limits()) -> Archi
             type other than PNG/match.json/method.txt, an unsupported compression, a compression ratio
             above ``limits.max_ratio``; members totalling more than ``limits.max_total_bytes``.
     """
-    path = Path(path)
-    try:
-        zf = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise BadInputError(f"{path}: no such file") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise BadInputError(f"{path.name}: not a readable zip archive ({exc})") from None
-    with zf:
-        masks, seen, skipped, total = [], set(), [], 0
-        for info in zf.infolist():
-            name = info.filename
-            _check_member_name(path, name)
-            if is_system_file(name):
-                if not info.is_dir():
-                    skipped.append(name)
-                continue
-            if name in seen:
-                raise _refuse(path, name, "appears twice")
-            seen.add(name)
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise _refuse(path, name, "symbolic link")
-            if info.flag_bits & 0x1:
-                raise _refuse(path, name, "encrypted")
-            if info.is_dir():
-                continue
-            if name.lower().endswith(".png"):
-                masks.append(name)
-            elif name not in (MATCH_FILE, METHOD_FILE):
-                raise _refuse(path, name, f"not a PNG prediction, {MATCH_FILE} or {METHOD_FILE} at the root")
-            if info.compress_type not in _COMPRESSIONS:
-                raise _refuse(path, name, f"unsupported compression method {info.compress_type}")
-            ratio = info.file_size / max(info.compress_size, 1)
-            if ratio > limits.max_ratio:
-                raise _refuse(path, name, f"compression ratio {ratio:,.0f} exceeds {limits.max_ratio:g} "
-                                          f"({info.file_size:,} bytes uncompressed; zip bomb?)")
-            total += info.file_size
-            if total > limits.max_total_bytes:
-                raise BadInputError(f"{path.name}: members exceed {limits.max_total_bytes:,} bytes uncompressed "
-                                    "(zip bomb?)")
-        warn_skipped(path.name, skipped, "member")
-        texts = {}
-        for name in (MATCH_FILE, METHOD_FILE):
-            if name in seen:
-                if zf.getinfo(name).file_size > TEXT_LIMIT:
-                    raise _refuse(path, name, f"larger than {TEXT_LIMIT:,} bytes")
-                texts[name] = _read_member(zf, path, name)
-    return Archive(path, sorted(masks), texts.get(MATCH_FILE), texts.get(METHOD_FILE))
-
-
-def _read_member(zf: zipfile.ZipFile, path: Path, name: str,
-                 check_head: Callable[[bytes], object] | None = None) -> bytes:
-    """A member's bytes; ``check_head`` sees the first ``HEADER_BYTES`` before the rest is decompressed."""
-    try:
-        with zf.open(name) as f:
-            head = f.read(HEADER_BYTES)
-            if check_head is not None:
-                check_head(head)
-            return head + f.read()
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-        raise _refuse(path, name, f"corrupt data ({exc})") from None
+    checked = check_archive(path, limits, _kind_of, _ACCEPTED, texts=(MATCH_FILE, METHOD_FILE))
+    return Archive(checked.path, checked.members.get("mask", []), checked.texts.get(MATCH_FILE),
+                   checked.texts.get(METHOD_FILE))
 
 
 class ZipMasks:
@@ -180,8 +109,9 @@ class ZipMasks:
         Raises:
             BadInputError: corrupt member data, or any refusal of ``check_header``/``decode_mask``."""
         label = f"{self.path.name}:{name}"
-        data = _read_member(self._zip(), self.path, name,
-                            lambda head: check_header(head, label, shape=shape, max_pixels=self.max_pixels))
+        data = read_member(self._zip(), self.path, name,
+                           lambda head: check_header(head, label, shape=shape, max_pixels=self.max_pixels),
+                           head_bytes=HEADER_BYTES)
         return decode_mask(data, label, ground_truth=ground_truth, shape=shape, max_pixels=self.max_pixels)
 
     def close(self) -> None:
@@ -192,28 +122,9 @@ class ZipMasks:
 
 
 def parse_method(text: bytes | None, source: str) -> dict[str, str]:
-    """The six ``Field: value`` entries of method.txt (continuation lines join the previous field).
-
-    Missing fields are warned about and left empty; they never refuse a submission.
-    """
-    method = {f: "" for f in METHOD_FIELDS}
-    if text is None:
-        warn(f"{source}: no {METHOD_FILE}; the method stays unnamed")
-        return method
-    lookup = {f.lower(): f for f in METHOD_FIELDS}
-    current, found = None, set()
-    for line in text.decode("utf-8", errors="replace").splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip().lower() in lookup:
-            current = lookup[key.strip().lower()]
-            found.add(current)
-            method[current] = value.strip()
-        elif current is not None and line.strip():
-            method[current] = f"{method[current]} {line.strip()}".strip()
-    missing = [f for f in METHOD_FIELDS if f not in found]
-    if missing:
-        warn(f"{source}: {METHOD_FILE} lacks {', '.join(missing)}")
-    return method
+    """The six ``Field: value`` entries of method.txt (``plumbing.archives.parse_fields``; continuation lines join
+    the previous field). Missing fields are warned about and left empty; they never refuse a submission."""
+    return parse_fields(text, METHOD_FIELDS, source)
 
 
 @dataclass(frozen=True)

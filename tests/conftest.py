@@ -19,6 +19,8 @@ collect_ignore_glob = [] if CI or importlib.util.find_spec("mmcv") else ["mmdet/
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "train: needs the train extra (deselect with -m 'not train')")
+    config.addinivalue_line("markers", "browser: drives Debian's headless Chromium (tests/board/headless.py: skipped "
+                                       "when it is missing, except under CI=true)")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,6 +11,7 @@ from aodraw.cli.evaluate import demo, evaluate, stats
 from aodraw.cli.infer import infer
 from aodraw.cli.pretrain import pretrain
 from aodraw.cli.recipes import recipes
+from aodraw.cli.score import leaderboard, score
 from plumbing.cli import CONTEXT_SETTINGS, ToolkitGroup
 
 
@@ -20,5 +21,5 @@ def main():
 
 
 for _command in (evaluate, demo, stats, convert, annotations, merge_slices_cmd, download_cmd, lock_cmd, verify_cmd,
-                 recipes, infer, pretrain):
+                 recipes, infer, pretrain, score, leaderboard):
     main.add_command(_command)

@@ -44,7 +44,8 @@ def evaluate(gt, dt, preset, backend, protocol, json_out, csv_out, plots_dir, er
 @click.option("--seed", default=0, show_default=True, type=int)
 def demo(out, images, seed):
     """Convert a small synthetic RAW set (downsample, slice, merge-back), then generate a synthetic AODRaw-style
-    test set and detections and evaluate them (AODRaw protocol)."""
+    test set and detections and evaluate them (AODRaw protocol); last, score a few perturbed copies of the detections
+    as submissions into a leaderboard and its static site (OUT/leaderboard/index.html)."""
     from aodraw.demo import run_demo
 
     lines, result = run_demo(out, images, seed)
@@ -56,6 +57,10 @@ def demo(out, images, seed):
                             f"AODRaw protocol ({result.protocol}), per condition, values in %"))
     out = Path(out)
     write_outputs(result, out / "results.json", out / "results.csv", out / "plots")
+    from aodraw.demo import leaderboard_demo
+
+    for line in leaderboard_demo(out, seed):
+        click.echo(line)
 
 
 @click.command()

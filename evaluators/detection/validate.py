@@ -186,10 +186,11 @@ def _typed_ground_truth(data: bytes, source: str) -> GroundTruth | None:
                        c["ann_ids"], c["ann_image_ids"], c["ann_cat_ids"], boxes, areas, crowd.astype(bool))
 
 
-def load_detections(src: Any, gt: GroundTruth) -> Detections:
+def load_detections(src: Any, gt: GroundTruth, source: str | None = None) -> Detections:
     """Load and validate detections in the COCO results format (a list of
     ``{"image_id", "category_id", "bbox": [x, y, w, h], "score"}``), as MMDetection's
-    ``--format-only`` / ``outfile_prefix`` writes them."""
+    ``--format-only`` / ``outfile_prefix`` writes them: a path, the file's bytes (a member read from a submission
+    archive) or the parsed list; ``source`` names bytes or a list in messages (default ``<detections>``)."""
     if isinstance(src, Detections):
         return src
     if isinstance(src, (str, os.PathLike)):
@@ -198,8 +199,14 @@ def load_detections(src: Any, gt: GroundTruth) -> Detections:
             if fast is not None:
                 return fast
             obj, source = parse_json(bytes(data), src), str(src)
+    elif isinstance(src, (bytes, bytearray)):
+        source = source or "<detections>"
+        fast = _typed_detections(bytes(src), gt, source)
+        if fast is not None:
+            return fast
+        obj = parse_json(bytes(src), source)
     else:
-        obj, source = src, "<detections>"
+        obj, source = src, source or "<detections>"
     if isinstance(obj, dict):
         raise BadInputError(f"{source}: detections must be a JSON list of COCO results "
                             f"({{image_id, category_id, bbox, score}}), got an object"

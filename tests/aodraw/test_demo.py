@@ -15,6 +15,13 @@ def test_demo_runs_raw_stages(tmp_path):
     merged = orjson.loads((raw / "merged_dt.json").read_bytes())
     assert merged and {d["image_id"] for d in merged} <= {0, 1, 2, 3}
     assert (tmp_path / "results.json").exists() and "per condition" in result.output
+    # the leaderboard of perturbed submissions: three scored, the hostile one refused, a site to open
+    assert "leaderboard: 4 submissions" in result.output and "(3 scored, 1 refused)" in result.output
+    assert "1. Demo baseline: AP" in result.output and "hostile.zip: refused: hostile.zip: member '../escape.json'" \
+        in result.output
+    site = tmp_path / "leaderboard"
+    assert f"leaderboard site: open {(site / 'index.html').resolve()}" in result.output
+    assert len(list((site / "aodraw-aodraw").glob("*.html"))) == 4 and (tmp_path / "board.csv").exists()
 
 
 def test_run_demo_is_a_library_call(tmp_path):

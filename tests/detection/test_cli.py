@@ -66,8 +66,9 @@ def test_demo_writes_everything(tmp_path, cli):
     assert r["stats"][0] == r["metrics"]["AP"]
     assert r["conditions"]["fog"]["AP"] == pytest.approx(0.14277875223419778, abs=1e-12)
     assert r["conditions"]["fog"]["num_images"] == 13
-    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["dt.json", "gt.json", "plots", "raw",
-                                                                     "results.csv", "results.json"]
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == [
+        "board.csv", "dt.json", "gt.json", "leaderboard", "plots", "raw", "results.csv", "results.json",
+        "submissions"]
 
 
 def test_installed_console_script(tmp_path, aodraw_set):

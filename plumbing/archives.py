@@ -1,0 +1,232 @@
+"""Reading submission archives safely, and the score cache of leaderboards: one implementation for every benchmark.
+
+A submission zip is never extracted. Its central directory is checked first, member by member, before anything is
+decompressed: no absolute or ``..`` paths, no backslashes, no symbolic links, no encryption, no repeated names, only
+the member kinds the benchmark accepts, only the usual compressions, a per-member compression ratio and a total
+uncompressed size under ``ArchiveLimits``. Operating-system metadata (``__MACOSX/``, ``._*``, ``.DS_Store``, ... see
+``plumbing.system_files``) is skipped unread with one warning. Members are then read straight from the archive, the
+first bytes of a member checked before the rest is decompressed where the caller asks.
+
+Leaderboards score each archive once: ``ScoreCache`` keeps one JSON entry per archive sha256 (and a folder for the
+files made with it, plots), valid while the context (ground truth, mode/preset, limits) stays the same.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from plumbing.errors import BadInputError, warn
+from plumbing.files import write_json
+from plumbing.system_files import is_system_file, warn_skipped
+
+METHOD_FILE = "method.txt"
+TEXT_LIMIT = 1 << 20  # small text members (match.json, method.txt): at most 1 MiB
+COMPRESSIONS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """What an archive may hold before it is refused unread: members' total uncompressed bytes and the largest
+    uncompressed/compressed ratio of one member."""
+
+    max_total_bytes: int = 8 << 30
+    max_ratio: float = 100.0
+
+
+@dataclass(frozen=True)
+class CheckedArchive:
+    """An archive whose central directory passed ``check_archive``: the accepted members by kind (sorted names) and
+    the small text members read (bytes, by name)."""
+
+    path: Path
+    members: dict[str, list[str]]
+    texts: dict[str, bytes]
+
+
+def refuse(path: Path, member: str, why: str) -> BadInputError:
+    """The error refusing archive ``path`` because of ``member``: ``<archive name>: member '<name>': <why>``."""
+    return BadInputError(f"{path.name}: member {member!r}: {why}")
+
+
+def check_member_name(path: Path, name: str) -> None:
+    """Refuse a member name that could write outside a folder if extracted: absolute, ``..``, backslashes, empty
+    components or NUL. Raises BadInputError (``refuse``)."""
+    parts = name.rstrip("/").split("/")
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise refuse(path, name, "absolute path")
+    if "\\" in name:
+        raise refuse(path, name, "backslash in the path (unsafe on Windows)")
+    if ".." in parts:
+        raise refuse(path, name, "'..' in the path (zip slip)")
+    if "" in parts or "\x00" in name:
+        raise refuse(path, name, "empty path component")
+
+
+def open_zip(path: Path) -> zipfile.ZipFile:
+    """Open ``path`` as a zip. Raises BadInputError: no such file, or not a readable zip archive."""
+    try:
+        return zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: no such file") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise BadInputError(f"{path.name}: not a readable zip archive ({exc})") from None
+
+
+def check_archive(path: str | os.PathLike, limits: ArchiveLimits, kind_of: Callable[[str], str | None],
+                  accepted: str, texts: Iterable[str] = (), text_limit: int = TEXT_LIMIT) -> CheckedArchive:
+    """Check every member of the zip at ``path`` from its central directory, then read its small text members.
+
+    Args:
+        kind_of: a member name -> its kind (any label, e.g. ``"mask"``), or None when the benchmark does not accept
+            that member.
+        accepted: what is accepted, in words, for the refusal message (``not <accepted>``).
+        texts: names of the small text members to read when present (each at most ``text_limit`` bytes).
+    Raises:
+        BadInputError: not a zip; a member with an absolute, ``..`` or backslash path, repeated, a symlink,
+            encrypted, of no accepted kind, with an unsupported compression or a compression ratio above
+            ``limits.max_ratio``; members totalling more than ``limits.max_total_bytes``; a text member too large
+            or corrupt.
+    """
+    path = Path(path)
+    with open_zip(path) as zf:
+        members: dict[str, list[str]] = {}
+        seen, skipped, total = set(), [], 0
+        for info in zf.infolist():
+            name = info.filename
+            check_member_name(path, name)
+            if is_system_file(name):
+                if not info.is_dir():
+                    skipped.append(name)
+                continue
+            if name in seen:
+                raise refuse(path, name, "appears twice")
+            seen.add(name)
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise refuse(path, name, "symbolic link")
+            if info.flag_bits & 0x1:
+                raise refuse(path, name, "encrypted")
+            if info.is_dir():
+                continue
+            kind = kind_of(name)
+            if kind is None:
+                raise refuse(path, name, f"not {accepted}")
+            members.setdefault(kind, []).append(name)
+            if info.compress_type not in COMPRESSIONS:
+                raise refuse(path, name, f"unsupported compression method {info.compress_type}")
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > limits.max_ratio:
+                raise refuse(path, name, f"compression ratio {ratio:,.0f} exceeds {limits.max_ratio:g} "
+                                         f"({info.file_size:,} bytes uncompressed; zip bomb?)")
+            total += info.file_size
+            if total > limits.max_total_bytes:
+                raise BadInputError(f"{path.name}: members exceed {limits.max_total_bytes:,} bytes uncompressed "
+                                    "(zip bomb?)")
+        warn_skipped(path.name, skipped, "member")
+        read = {}
+        for name in texts:
+            if name in seen:
+                if zf.getinfo(name).file_size > text_limit:
+                    raise refuse(path, name, f"larger than {text_limit:,} bytes")
+                read[name] = read_member(zf, path, name)
+    return CheckedArchive(path, {kind: sorted(names) for kind, names in members.items()}, read)
+
+
+def read_member(zf: zipfile.ZipFile, path: Path, name: str, check_head: Callable[[bytes], object] | None = None,
+                head_bytes: int = 64) -> bytes:
+    """The bytes of member ``name`` of the open archive ``zf`` (from ``path``); ``check_head`` sees the first
+    ``head_bytes`` bytes before the rest is decompressed (and raises to stop there).
+
+    Raises:
+        BadInputError: corrupt member data (bad CRC, truncated stream), or whatever ``check_head`` raises.
+    """
+    try:
+        with zf.open(name) as f:
+            head = f.read(head_bytes)
+            if check_head is not None:
+                check_head(head)
+            return head + f.read()
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise refuse(path, name, f"corrupt data ({exc})") from None
+
+
+def parse_fields(text: bytes | None, fields: Iterable[str], source: str, file_name: str = METHOD_FILE) -> dict:
+    """The ``Field: value`` entries of a ``method.txt``-style file (field names match case-insensitively;
+    continuation lines join the previous field), every one of ``fields`` present (empty when missing).
+
+    Missing fields (or a missing file, ``text`` None) are warned about; they never refuse a submission.
+    """
+    fields = tuple(fields)
+    values = {f: "" for f in fields}
+    if text is None:
+        warn(f"{source}: no {file_name}; the method stays unnamed")
+        return values
+    lookup = {f.lower(): f for f in fields}
+    current, found = None, set()
+    for line in text.decode("utf-8", errors="replace").splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() in lookup:
+            current = lookup[key.strip().lower()]
+            found.add(current)
+            values[current] = value.strip()
+        elif current is not None and line.strip():
+            values[current] = f"{values[current]} {line.strip()}".strip()
+    missing = [f for f in fields if f not in found]
+    if missing:
+        warn(f"{source}: {file_name} lacks {', '.join(missing)}")
+    return values
+
+
+def list_submissions(directory: str | os.PathLike, patterns: Iterable[str], what: str) -> list[Path]:
+    """The files of ``directory`` matching any glob of ``patterns``, sorted by name; AppleDouble and other
+    operating-system files are skipped with one warning. Raises BadInputError (``<dir>: no <what>``) when none."""
+    directory = Path(directory)
+    found = sorted({p for pattern in patterns for p in directory.glob(pattern) if p.is_file()}, key=lambda p: p.name)
+    skipped = [p.name for p in found if is_system_file(p.name)]
+    warn_skipped(str(directory), skipped)
+    kept = [p for p in found if p.name not in skipped]
+    if not kept:
+        raise BadInputError(f"{directory}: no {what}")
+    return kept
+
+
+def context_key(context: object) -> str:
+    """The sha256 (hex) of ``context`` as canonical JSON: what a cached score depends on besides the archive."""
+    return hashlib.sha256(json.dumps(context, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class ScoreCache:
+    """Scores by archive sha256 under ``folder``: ``<sha256>.json`` holds ``{"context": key, ...entry}``, and
+    ``<sha256>/`` the files made with it (plots). An entry of another context, or unreadable, counts as absent."""
+
+    def __init__(self, folder: str | os.PathLike, context: object):
+        self.folder, self.context = Path(folder), context_key(context)
+
+    def get(self, digest: str) -> dict | None:
+        """The cached entry of the archive with sha256 ``digest`` (without ``context``), or None."""
+        cached = self.folder / f"{digest}.json"
+        if not cached.is_file():
+            return None
+        try:
+            stored = json.loads(cached.read_text())
+            return {k: v for k, v in stored.items() if k != "context"} if stored["context"] == self.context else None
+        except (ValueError, TypeError, KeyError, OSError):
+            return None  # an unreadable cache entry is recomputed
+
+    def put(self, digest: str, entry: dict) -> Path:
+        """Store ``entry`` (a JSON-ready dict) for ``digest`` atomically; returns the entry's file."""
+        return write_json(self.folder / f"{digest}.json", {"context": self.context, **entry})
+
+    def files(self, digest: str, fresh: bool = False) -> Path:
+        """The folder of the files made with the entry of ``digest`` (emptied first when ``fresh``; not created)."""
+        folder = self.folder / digest
+        if fresh and folder.exists():
+            shutil.rmtree(folder)
+        return folder
