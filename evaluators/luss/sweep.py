@@ -163,29 +163,48 @@ def _label_chunk(gt, pred, num_classes: int, thresholds: np.ndarray, names: list
     return out
 
 
-def sweep_matches(label_sets: list, num_classes: int, num_thresholds: int) -> np.ndarray:
-    """PASS's matching for every threshold, from per-image label sets (see ``_label_chunk``).
-
-    Returns a (T, N + 1) int64 table: row k maps predicted labels 0..N to classes under threshold k
-    (0 -> 0). Equal co-occurrence matrices are solved once.
-    """
-    n = num_classes
-    by_level: dict[int, list] = {}
+def cooccurrence_pairs(label_sets: list) -> tuple[np.ndarray, np.ndarray]:
+    """Flatten per-image label sets (see ``_label_chunk``) into (key, stop) arrays: one entry per image and
+    (predicted label r, ground-truth class j) pair, key = (r - 1) * N + (j - 1) filled in by the caller's N, stop =
+    the number of thresholds for which r stays present. Returns (pred index, gt index, stop) stacked as (3, E)."""
+    parts = []
     for gt_labels, pred_labels, last in label_sets:
-        for label, stop in zip(pred_labels, last):
-            if stop > 0 and gt_labels.size:
-                by_level.setdefault(int(stop), []).append((int(label) - 1, gt_labels - 1))
-    table = np.zeros((num_thresholds, n + 1), np.int64)
-    cooc = np.zeros((n, n), np.int64)
-    solved: dict[bytes, np.ndarray] = {}
-    for k in range(num_thresholds - 1, -1, -1):  # label present at k iff its last level > k
-        for row, cols in by_level.get(k + 1, ()):
-            cooc[row, cols] += 1
-        key = cooc.tobytes()
-        if key not in solved:
-            match = assign(-cooc.astype(np.float64))
-            solved[key] = np.array([match[i] for i in range(n + 1)], np.int64)
-        table[k] = solved[key]
+        if gt_labels.size and pred_labels.size:
+            rows = np.repeat(pred_labels - 1, gt_labels.size)
+            cols = np.tile(gt_labels - 1, pred_labels.size)
+            parts.append(np.stack([rows, cols, np.repeat(last, gt_labels.size)]))
+    return np.concatenate(parts, axis=1) if parts else np.zeros((3, 0), np.int64)
+
+
+def _match_chunk(pairs: np.ndarray, num_classes: int, ks: list[int]) -> list:
+    """PASS's matching at each threshold index in ``ks``: [(k, classes of labels 0..N)]; equal co-occurrence
+    matrices in a row are solved once."""
+    n = num_classes
+    out, previous, solved = [], None, None
+    for k in ks:
+        present = pairs[2] > k  # label r present at threshold index k iff its stop exceeds k
+        cooc = np.bincount(pairs[0, present] * n + pairs[1, present], minlength=n * n).reshape(n, n)
+        if previous is None or not np.array_equal(cooc, previous):
+            match = assign(-cooc.astype(np.float64))  # PASS's cost: minus the co-occurrence, whole numbers
+            solved = np.array([match[i] for i in range(n + 1)], np.int64)
+            previous = cooc
+        out.append((k, solved))
+    return out
+
+
+def sweep_matches(label_sets: list, num_classes: int, num_thresholds: int, *, workers: int | None = 1,
+                  progress: bool = False) -> np.ndarray:
+    """PASS's matching for every threshold, from per-image label sets (see ``_label_chunk``); the assignments
+    (munkres, about 0.5 s each at 919 classes) run in ``workers`` processes.
+
+    Returns a (T, N + 1) int64 table: row k maps predicted labels 0..N to classes under threshold k (0 -> 0).
+    """
+    pairs = cooccurrence_pairs(label_sets)
+    table = np.zeros((num_thresholds, num_classes + 1), np.int64)
+    for part in run_chunks(partial(_match_chunk, pairs, num_classes), list(range(num_thresholds)),
+                           workers if num_classes >= 200 else 1, progress, "sweep: matching", "t"):
+        for k, row in part:
+            table[k] = row
     return table
 
 
@@ -335,7 +354,7 @@ def sweep_folders(gt_dir: Any, pred_dir: Any, num_classes: int, thresholds: list
     for part in run_chunks(partial(_label_chunk, gt, pred, num_classes, thr32), chosen, workers, progress,
                            "sweep: label sets"):
         label_sets.extend(part)
-    table = sweep_matches(label_sets, num_classes, len(values))
+    table = sweep_matches(label_sets, num_classes, len(values), workers=workers, progress=progress)
     total = _empty_state(len(values), num_classes)
     for part in run_chunks(partial(_count_chunk, gt, pred, num_classes, thr32, table), chosen, workers, progress,
                            "sweep: counts"):
