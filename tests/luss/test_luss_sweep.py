@@ -180,3 +180,15 @@ def test_matching_that_changes_with_the_threshold_equals_the_literal_evaluator(t
         for key in METRIC_KEYS:
             assert ours.metrics[key] == pytest.approx(theirs[key], rel=1e-9, abs=1e-9, nan_ok=True), key
     assert result.best_index == best
+
+
+def test_names_list_and_labels_above_n(tmp_path):
+    pairs = make_pairs(6, 4, 5)
+    gt_dir, pred_dir, names, maps = write_sweep_tree(tmp_path, pairs, 6)
+    some = sweep_folders(gt_dir, pred_dir, 5, [0.0, 0.5], names=names[:2], workers=1, progress=False)
+    logs, _best = pass_sweep([(g, p, a) for (g, p), a in list(zip(pairs, maps))[:2]], 5, [0.0, 0.5])
+    assert some.results[0].num_images == 2
+    assert some.results[1].metrics["mIoU"] == pytest.approx(logs[1]["mIoU"], rel=1e-9)
+    save_mask(pred_dir / names[3], np.full(pairs[3][0].shape, 6))
+    with pytest.raises(ValueError, match="above 5"):
+        sweep_folders(gt_dir, pred_dir, 5, [0.0], workers=1, progress=False)
