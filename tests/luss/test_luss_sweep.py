@@ -192,3 +192,27 @@ def test_names_list_and_labels_above_n(tmp_path):
     save_mask(pred_dir / names[3], np.full(pairs[3][0].shape, 6))
     with pytest.raises(ValueError, match="above 5"):
         sweep_folders(gt_dir, pred_dir, 5, [0.0], workers=1, progress=False)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_counts_of_every_threshold_equal_the_evaluator_on_the_gated_prediction(seed):
+    """The one-pass counts (levels, window minimum/maximum, cumulative histograms) against gating each threshold
+    and counting it with the evaluator's own per-image routine, boundaries included."""
+    from evaluators.luss.metrics import _joint_counts
+    from evaluators.luss.sweep import _threshold_joint, gate_levels
+
+    rng = np.random.default_rng(seed)
+    (gt, pred), = make_pairs(seed, 1, 6, (37, 45))
+    att = attention_map(rng, gt.shape)
+    grid = threshold_grid(0.0, 0.8, 0.1)
+    thr = np.asarray(grid, np.float32)
+    labels, plabels, joint = _threshold_joint(gt.astype(np.uint16), pred.astype(np.uint16), gate_levels(att, thr),
+                                              thr.size)
+    for k, t in enumerate(grid):
+        ref_labels, ref = _joint_counts(gt, gate(pred, att, t), 7)
+        assert labels.tolist() == ref_labels.tolist()
+        expected = np.zeros_like(joint[k])
+        for p, label in enumerate(plabels):
+            expected[:, p] = ref[:, label]
+        assert (joint[k] == expected).all(), t
+        assert ref[:, [c for c in range(8) if c not in plabels]].sum() == 0
