@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from plumbing.cli import ToolkitGroup, needs_extra
+from plumbing.cli import ToolkitGroup, needs_extra, shard_option
 from plumbing.errors import BadInputError
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "pass"
@@ -54,6 +54,7 @@ cfg_options = click.option("--cfg-options", multiple=True, metavar="KEY=VALUE",
 split = click.option("--split", default="validation", show_default=True,
                      help="Split folder to label: train, validation or test.")
 out = click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder of PNG masks.")
+shard = shard_option("the sorted images (one process or node per shard)")
 
 
 @click.group("pass", cls=ToolkitGroup)
@@ -112,14 +113,15 @@ def cluster_cmd(config, data_root, work_dir, cfg_options):
                                              "pseudo.threshold; use 0 with --save-attention for a sweep].")
 @click.option("--save-attention", is_flag=True, help="Also write NAME.npy (float32 H x W attention) beside each "
                                                      "PNG, for `imagenet-s sweep`.")
+@shard
 @cfg_options
-def pseudo_cmd(config, data_root, work_dir, split, out, threshold, save_attention, cfg_options):
+def pseudo_cmd(config, data_root, work_dir, split, out, threshold, save_attention, shard, cfg_options):
     """Per-pixel labels: nearest centroid (cosine) + 1, 0 where the attention is below the threshold.
     Writes OUT/wnid/name.png (+ name.npy)."""
     cfg = load_config(config, cfg_options)
     t = cfg["pseudo"]["threshold"] if threshold is None else threshold
     _stage("pseudo_label").run_pseudo_label(cfg, data_root, work_dir, split, out, t, save_attention=save_attention,
-                                            log=click.echo)
+                                            shard=shard, log=click.echo)
 
 
 @pass_group.command("finetune")
@@ -145,12 +147,13 @@ def finetune_cmd(config, data_root, work_dir, pseudo_dir, cfg_options):
 @click.option("--match", "match_file", help="match.json (official format, e.g. the sweep's best match) applied "
                                             "to the predicted labels.")
 @click.option("--zip", "zip_path", help="Also pack the predictions into a submission zip.")
+@shard
 @cfg_options
-def infer_cmd(config, data_root, work_dir, split, out, match_file, zip_path, cfg_options):
+def infer_cmd(config, data_root, work_dir, split, out, match_file, zip_path, shard, cfg_options):
     """Predict split/ with WORK/finetune.pth into the submission format (OUT/wnid/name.png)."""
     cfg = load_config(config, cfg_options)
     _stage("finetune").run_infer(cfg, data_root, work_dir, split, out, match=match_file, zip_path=zip_path,
-                                 log=click.echo)
+                                 shard=shard, log=click.echo)
 
 
 @pass_group.command("distance-match")
@@ -160,12 +163,13 @@ def infer_cmd(config, data_root, work_dir, split, out, match_file, zip_path, cfg
 @split
 @out
 @click.option("--checkpoint", help="Model to embed with [default: WORK/attention.pth].")
+@shard
 @cfg_options
-def distance_cmd(config, data_root, work_dir, split, out, checkpoint, cfg_options):
+def distance_cmd(config, data_root, work_dir, split, out, checkpoint, shard, cfg_options):
     """Distance matching: a bank of per-image, per-class mask-averaged features of train-semi/ (with
     train-semi-segmentation/), then weighted k-NN per pixel (k 10, T 0.07). Writes OUT/wnid/name.png and
     OUT/method.txt; score with `imagenet-s score` after zipping."""
     cfg = load_config(config, cfg_options)
     _stage("distance_match").run_distance_match(cfg, data_root, work_dir, split, out, checkpoint=checkpoint,
-                                                log=click.echo)
+                                                shard=shard, log=click.echo)
 

@@ -14,6 +14,7 @@ from evaluators.luss.masks import IGNORE, MaskFolder, write_mask
 from imagenet_s.submission import METHOD_FIELDS
 from plumbing.errors import BadInputError
 from plumbing.files import atomic_write_text, needs_writing
+from plumbing.jobs import take_shard
 
 from .cluster import pixel_outputs
 from .data import list_images, load_rgb, normalize, resize_shorter
@@ -74,17 +75,19 @@ def build_bank(model, data_root: Path, cfg: dict) -> tuple[torch.Tensor, torch.T
 
 
 def run_distance_match(cfg: dict, data_root: str | Path, work_dir: str | Path, split: str, out_dir: str | Path,
-                       *, checkpoint: str | Path | None = None, log=print) -> int:
+                       *, checkpoint: str | Path | None = None, shard: tuple[int, int] | None = None,
+                       log=print) -> int:
     """Label every image of ``split`` by distance matching and write ``OUT/wnid/name.png`` plus ``method.txt``
     (ready for ``imagenet-s score`` once zipped). Uses ``WORK/attention.pth`` (or ``checkpoint``). Images with
-    a PNG already are skipped. Returns how many were written now."""
+    a PNG already are skipped; ``shard`` (K, N): only shard K of N of the sorted images. Returns how many were
+    written now."""
     dcfg = cfg["distance"]
     model, _ = load_checkpoint(checkpoint or Path(work_dir) / "attention.pth")
     data_root, out_dir = Path(data_root), Path(out_dir)
     bank, bank_labels = build_bank(model, data_root, dcfg)
     folder = data_root / split
     done = 0
-    for name in list_images(folder):
+    for name in take_shard(list_images(folder), shard):
         png = out_dir / Path(name).with_suffix(".png")
         if not needs_writing(png):
             continue

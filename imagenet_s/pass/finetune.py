@@ -22,6 +22,7 @@ from evaluators.luss.masks import IGNORE, MaskFolder, write_mask
 from evaluators.luss.matching import read_match
 from plumbing.errors import BadInputError
 from plumbing.files import atomic_write_bytes, needs_writing
+from plumbing.jobs import take_shard
 
 from .data import jitter, list_images, load_rgb, normalize, resize_shorter
 from .model import PASSNet, default_device, load_checkpoint
@@ -116,10 +117,12 @@ def load_segnet(path: str | Path) -> SegNet:
 
 @torch.no_grad()
 def run_infer(cfg: dict, data_root: str | Path, work_dir: str | Path, split: str, out_dir: str | Path, *,
-              match: str | Path | None = None, zip_path: str | Path | None = None, log=print) -> int:
+              match: str | Path | None = None, zip_path: str | Path | None = None,
+              shard: tuple[int, int] | None = None, log=print) -> int:
     """Predict every image of ``split`` with ``WORK/finetune.pth``: ``OUT/wnid/name.png`` in the submission
     encoding, labels mapped through ``match`` (official format) when given; ``zip_path`` also packs the PNGs
-    (and the match as ``match.json`` when none was applied) into a submission zip. Returns images written."""
+    into a submission zip (every image of the split must be predicted by then); ``shard`` (K, N) predicts only
+    shard K of N of the sorted images. Returns images written."""
     model = load_segnet(Path(work_dir) / "finetune.pth")
     n = model.num_classes
     lookup = np.arange(n + 1)
@@ -129,7 +132,7 @@ def run_infer(cfg: dict, data_root: str | Path, work_dir: str | Path, split: str
     folder, out_dir = Path(data_root) / split, Path(out_dir)
     names = list_images(folder)
     done = 0
-    for name in names:
+    for name in take_shard(names, shard):
         png = out_dir / Path(name).with_suffix(".png")
         if not needs_writing(png):
             continue

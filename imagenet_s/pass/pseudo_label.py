@@ -14,6 +14,7 @@ from evaluators.luss.masks import write_mask
 from evaluators.luss.sweep import gate
 from plumbing.errors import BadInputError
 from plumbing.files import needs_writing, save_npy
+from plumbing.jobs import take_shard
 
 from .cluster import pixel_outputs
 from .data import list_images, load_rgb, normalize, resize_shorter
@@ -34,9 +35,11 @@ def label_pixels(embedding: torch.Tensor, attention: torch.Tensor, centroids: np
 
 
 def run_pseudo_label(cfg: dict, data_root: str | Path, work_dir: str | Path, split: str, out_dir: str | Path,
-                     threshold: float, *, save_attention: bool = False, log=print) -> int:
+                     threshold: float, *, save_attention: bool = False, shard: tuple[int, int] | None = None,
+                     log=print) -> int:
     """Write ``OUT/wnid/name.png`` pseudo labels (and ``.npy`` attention maps) for every image of ``split``;
-    images whose outputs exist are skipped. Returns how many images were labelled now.
+    images whose outputs exist are skipped; ``shard`` (K, N) labels only shard K of N of the sorted images.
+    Returns how many images were labelled now.
 
     Raises:
         BadInputError: a threshold outside [0, 1] (upstream's percents: 37 is 0.37), missing stage outputs."""
@@ -49,7 +52,7 @@ def run_pseudo_label(cfg: dict, data_root: str | Path, work_dir: str | Path, spl
     centroids = np.load(centroids_path)
     folder, out_dir = Path(data_root) / split, Path(out_dir)
     done = 0
-    for name in list_images(folder):
+    for name in take_shard(list_images(folder), shard):
         stem = out_dir / Path(name).with_suffix("")
         png, npy = stem.with_suffix(".png"), stem.with_suffix(".npy")
         if not needs_writing(*((png, npy) if save_attention else (png,))):

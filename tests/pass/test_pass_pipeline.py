@@ -61,7 +61,9 @@ def test_stages_hand_over_to_each_other(tree, tmp_path):
     write_match(match, swept.matches[swept.best_index])
 
     pseudo_train = tmp_path / "pseudo_train"
-    run("pseudo-label", *common, "--split", "train", "--out", pseudo_train)
+    run("pseudo-label", *common, "--split", "train", "--out", pseudo_train, "--shard", "1/2")
+    assert len(MaskFolder(pseudo_train).names()) == 12
+    run("pseudo-label", *common, "--split", "train", "--out", pseudo_train, "--shard", "2/2")
     assert len(MaskFolder(pseudo_train).names()) == 24
     run("finetune", *common, "--pseudo", pseudo_train)
     assert (work / "finetune.pth").is_file()
