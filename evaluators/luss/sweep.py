@@ -295,8 +295,15 @@ def _count_chunk(gt, pred, num_classes: int, thresholds: np.ndarray, table: np.n
     for name in names:
         gt16, pred16, level = _read_image(gt, pred, name, num_classes, thresholds)
         labels, plabels, joint = _threshold_joint(gt16, pred16, level, thresholds.size)
-        counts, f_measure, hit = joint_counts_to_state(labels, joint, table[:, plabels], num_classes)
-        state.counts += counts
+        classes = table[:, plabels]
+        # Count in the image's own class space (the classes it touches under any threshold, 0 first, in order, so
+        # ties between classes break as in the full space), then add into the (T, ..., N + 1) state.
+        used = np.union1d(np.union1d([0], labels[labels <= num_classes]), classes.ravel())
+        compact_labels = np.where(labels <= num_classes, np.searchsorted(used, labels),
+                                  used.size + labels - num_classes)
+        counts, f_measure, hit = joint_counts_to_state(compact_labels, joint, np.searchsorted(used, classes),
+                                                       used.size - 1)
+        state.counts[..., used] += counts
         state.f_measure_sum += f_measure
         state.acc_hits += hit
         state.num_images += 1

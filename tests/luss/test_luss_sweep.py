@@ -216,3 +216,17 @@ def test_counts_of_every_threshold_equal_the_evaluator_on_the_gated_prediction(s
             expected[:, p] = ref[:, label]
         assert (joint[k] == expected).all(), t
         assert ref[:, [c for c in range(8) if c not in plabels]].sum() == 0
+
+
+def test_many_classes_few_used_equals_the_literal_evaluator(tmp_path):
+    """40 classes of which each image touches a few (the per-image counts run in the image's own class space)."""
+    pairs = make_pairs(8, 8, 40, (26, 31))
+    gt_dir, pred_dir, _names, maps = write_sweep_tree(tmp_path, pairs, 8)
+    thresholds = [0.0, 0.3, 0.6]
+    result = sweep_folders(gt_dir, pred_dir, 40, thresholds, workers=1, progress=False)
+    logs, best = pass_sweep([(g, p, a) for (g, p), a in zip(pairs, maps)], 40, thresholds)
+    for ours, theirs in zip(result.results, logs):
+        for key in METRIC_KEYS:
+            assert ours.metrics[key] == pytest.approx(theirs[key], rel=1e-9, abs=1e-9, nan_ok=True), key
+        assert np.allclose(ours.ious, theirs["IoUs"], rtol=1e-9, atol=1e-9)
+    assert result.best_index == best
