@@ -108,11 +108,18 @@ class MatchCounter:
         return assign(self.cost_matrix())
 
 
+def munkres_pairs(cost: np.ndarray) -> list[tuple[int, int]]:
+    """The minimum-cost assignment of ``munkres`` on a (rows, columns) cost rounded to float32 and passed as Python
+    floats, as the official LUSS matching does; a rectangular cost is padded by ``munkres`` itself. Returns the
+    (row, column) pairs, one per row or per column, whichever are fewer."""
+    pairs = munkres.Munkres().compute(np.asarray(cost, np.float32).tolist())
+    return [(int(row), int(col)) for row, col in pairs]
+
+
 def assign(cost: np.ndarray) -> dict[int, int]:
     """Solve the N x N assignment with ``munkres`` as upstream does: on the float32 cost values (``cost`` is
     rounded to float32 first), passed as Python floats. Returns {row + 1: column + 1, 0: 0}."""
-    pairs = munkres.Munkres().compute(np.asarray(cost, np.float32).tolist())
-    match = {int(row) + 1: int(col) + 1 for row, col in pairs}
+    match = {row + 1: col + 1 for row, col in munkres_pairs(cost)}
     match[0] = 0
     return dict(sorted(match.items()))
 

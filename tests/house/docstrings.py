@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-LIBRARY = ("plumbing", "evaluators", "data_manifests", "aodraw", "imagenet_s")
+LIBRARY = ("plumbing", "evaluators", "data_manifests", "aodraw", "imagenet_s", "uss")
 SKIPPED = ("aodraw/configs", "imagenet_s/configs")
 
 

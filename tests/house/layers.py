@@ -1,9 +1,10 @@
 """The layering rules of design.md, written once, and a checker of a source tree's imports against them.
 
 Packages, lowest first: ``plumbing`` (the ground floor) <- ``evaluators``, ``data_manifests`` <- ``aodraw``,
-``imagenet_s`` <- ``tools``. Arrows point down only; packages on the same floor never import each other. Inside a
-dataset package: the command line (``cli``, ``__main__``) over the plug-ins (``mmdet``, ``mmseg``, ``pretrain``,
-``selfsup``, ``pass``, which never import each other) over everything else (converters, builders, io, raw).
+``imagenet_s``, ``uss`` (the USS command line and data commands, built like a dataset package) <- ``tools``.
+Arrows point down only; packages on the same floor never import each other. Inside a dataset package: the command
+line (``cli``, ``__main__``) over the plug-ins (``mmdet``, ``mmseg``, ``pretrain``, ``selfsup``, ``pass``, which
+never import each other) over everything else (converters, builders, io, raw).
 Every import counts, also the ones inside functions, and no module may take part in an import circle.
 ``evaluators`` imports neither click, torch nor an OpenMMLab package and never calls ``sys.exit``.
 """
@@ -13,8 +14,9 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-FLOORS = {"plumbing": 0, "evaluators": 1, "data_manifests": 1, "aodraw": 2, "imagenet_s": 2, "tools": 3}
-DATASET_PACKAGES = ("aodraw", "imagenet_s")
+FLOORS = {"plumbing": 0, "evaluators": 1, "data_manifests": 1, "aodraw": 2, "imagenet_s": 2, "uss": 2,
+          "tools": 3}
+DATASET_PACKAGES = ("aodraw", "imagenet_s", "uss")
 COMMAND_LINE = ("cli", "__main__")
 PLUG_INS = ("mmdet", "mmseg", "pretrain", "selfsup", "pass")
 FRAMEWORK_FREE = "evaluators"

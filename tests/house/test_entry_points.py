@@ -17,6 +17,7 @@ def _run(*args):
     (["-m", "aodraw", "--help"], "pretrain"),
     (["-m", "aodraw", "pretrain", "train", "--help"], "torchrun --nproc-per-node N -m aodraw pretrain train"),
     (["-m", "imagenet_s", "--help"], "prepare"),
+    (["-m", "uss", "--help"], "evaluate"),
     (["tools/infer.py", "--help"], "--slices SIZE:GAP"),
 ])
 def test_entry_points_start(args, shown):

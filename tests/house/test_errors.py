@@ -11,7 +11,7 @@ from evaluators.luss import LUSSEvaluator, MatchCounter
 from plumbing.errors import BadInputError, IncompatibleError, MissingInputError, UnknownNameError, exit_code
 
 ROOT = Path(__file__).resolve().parents[2]
-LIBRARY = ("plumbing", "evaluators", "data_manifests", "aodraw", "imagenet_s")
+LIBRARY = ("plumbing", "evaluators", "data_manifests", "aodraw", "imagenet_s", "uss")
 BUILTIN_ERRORS = {name for name, value in vars(builtins).items()
                   if isinstance(value, type) and issubclass(value, BaseException)} - {"SystemExit", "StopIteration"}
 

@@ -240,6 +240,96 @@ def main() -> None:
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak memory: main process {parent:.0f} MiB, largest worker {child:.0f} MiB")
+    bench_uss(repeats, 100 if args.quick else 500)
+
+
+# --- the USS protocol (evaluators.uss): per-image cost at 320x320 and the assignment's fixed cost ---
+
+USS_GOAL = "goal of issue 20"
+USS_GOAL_PER_IMAGE = 0.010
+USS_SHAPE = (320, 320)
+
+
+def make_uss_pair(seed: int, classes: int, clusters: int) -> tuple[np.ndarray, np.ndarray]:
+    """A 320x320 crop: ground-truth class ids (uint8, 255 void) of a few blobs over a background class, and
+    predicted clusters that mostly follow them through a fixed permutation (uint8 for K <= 256)."""
+    rng = np.random.default_rng(seed)
+    gt = np.full(USS_SHAPE, rng.integers(0, classes), np.uint8)
+    for _ in range(int(rng.integers(2, 6))):
+        gt[blob(USS_SHAPE, rng)] = rng.integers(0, classes)
+    gt[rng.random(USS_SHAPE) < 0.03] = 255
+    perm = np.random.default_rng(clusters).permutation(clusters)
+    pred = perm[np.minimum(gt, classes - 1)]
+    noise = blob(USS_SHAPE, rng, 0.5)
+    pred[noise] = rng.integers(0, clusters)
+    return gt, pred.astype(np.uint8 if clusters <= 256 else np.uint16)
+
+
+def uss_update_all(pairs, classes: int, clusters: int):
+    """Our evaluator over ``pairs`` (in memory)."""
+    from evaluators.uss import USSEvaluator
+
+    ev = USSEvaluator(classes, clusters)
+    for gt, pred in pairs:
+        ev.update(gt, pred, validate=False)
+    return ev
+
+
+def stego_update_all(pairs, classes: int, clusters: int):
+    """STEGO's metric restated in NumPy (tests/uss/stego_reference.py) over ``pairs``; void as -1 as STEGO has it."""
+    sys.path.insert(0, str(REPO / "tests" / "uss"))
+    from stego_reference import StegoMetric
+
+    metric = StegoMetric(classes, clusters - classes)
+    for gt, pred in pairs:
+        metric.update(pred.astype(np.int64), np.where(gt == 255, -1, gt.astype(np.int64)))
+    return metric
+
+
+def bench_uss_case(classes: int, clusters: int, dataset: str, repeats: int, num_images: int) -> None:
+    """One (C, K): update per image per core and the assignment's fixed cost against the STEGO restatement; for
+    K = C also the whole path from PNG files (1 worker) against the goal of 10 ms per image."""
+    from functools import partial
+
+    from evaluators.uss import accumulate_tree, preset
+
+    pairs = [make_uss_pair(i, classes, clusters) for i in range(num_images)]
+    label = f"C={classes} K={clusters}, {num_images} images 320x320"
+    ours_s, ev = median_time(repeats, partial(uss_update_all, pairs, classes, clusters))
+    stego_s, metric = median_time(repeats, partial(stego_update_all, pairs, classes, clusters))
+    expected, got = metric.compute(), ev.compute()
+    same = "yes" if (got.metrics["mIoU"], got.metrics["pixel_accuracy"]) == (expected["mIoU"],
+                                                                            expected["Accuracy"]) else "no"
+    line(f"USS update per image per core ({label})", ours_s / num_images, "STEGO metric restated in NumPy",
+         stego_s / num_images, same, "s/img")
+    fixed_s, _ = median_time(repeats, ev.compute)
+    stego_fixed_s, _ = median_time(repeats, metric.compute)
+    line(f"USS assignment fixed cost, pixel-hungarian ({label})", fixed_s, "STEGO metric restated in NumPy",
+         stego_fixed_s, same)
+    cooc_s, _ = median_time(repeats, partial(ev.compute, "image-cooccurrence", "official"))
+    print(f"  (image-cooccurrence assignment, munkres, K={clusters}: {cooc_s:.4f} s; STEGO mIoU "
+          f"{got.metrics['mIoU']:.2f})")
+    if clusters != classes:
+        return
+    table = preset(dataset).table  # the files hold raw COCO-Stuff values: one fine value per class
+    raw = np.full(256, 255, np.uint8)
+    raw[:classes] = [int(np.flatnonzero(table == c)[0]) for c in range(classes)]
+    with tempfile.TemporaryDirectory(prefix="bench_uss_") as tmp:
+        for i, (gt, pred) in enumerate(pairs):
+            for folder, ids in (("gt", raw[gt]), ("pred", pred)):
+                path = Path(tmp) / folder / f"{i:012d}.png"
+                path.parent.mkdir(exist_ok=True)
+                cv2.imwrite(str(path), ids)
+        tree_s, _ = median_time(repeats, partial(accumulate_tree, dataset, Path(tmp) / "gt", Path(tmp) / "pred",
+                                                 clusters, workers=1, progress=False))
+    line(f"USS evaluate per image per core, PNG files read ({dataset}, {label}, 1 worker)", tree_s / num_images,
+         USS_GOAL, USS_GOAL_PER_IMAGE, "n/a", "s/img")
+
+
+def bench_uss(repeats: int, num_images: int) -> None:
+    """The USS protocol at C = K = 27, with 3 extra clusters, and at C = K = 171."""
+    for classes, clusters, dataset in ((27, 27, "cocostuff27"), (27, 30, "cocostuff27"), (171, 171, "cocostuff171")):
+        bench_uss_case(classes, clusters, dataset, repeats, num_images)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,4 @@
+"""``python -m uss``: the ``uss`` command line."""
+from uss.cli import main
+
+main()

@@ -1,0 +1,2 @@
+"""MMEngine / MMSegmentation glue for the USS protocol: ``UnsupervisedSegMetric`` (import ``uss.mmseg.metric``, e.g.
+through ``custom_imports``, to register it)."""
