@@ -8,7 +8,9 @@ supervision, weight ``shallow_weight`` each); cross-entropy at temperature 0.1. 
 ``main_pixel_attention.py``): only the attention head and the prototypes train; each view becomes one
 attention-pooled image embedding and the same swapped SwAV loss runs over the batch.
 Runs on one CPU in the tests and under ``torchrun`` (DistributedDataParallel, SyncBN, sharded sampler).
-Not reproduced: SwAV's embedding queue, LARS and fp16 (plain SGD with momentum, warm-up and cosine decay).
+SwAV's queue (``pretrain.queue_length`` pixel embeddings per global view, from ``epoch_queue_starts``) joins the
+Sinkhorn-Knopp step; it lives in memory (a resumed run starts it empty). Not reproduced: LARS and fp16 (plain SGD
+with momentum, warm-up and cosine decay).
 """
 from __future__ import annotations
 
@@ -64,18 +66,40 @@ def _pixels(scores: torch.Tensor) -> torch.Tensor:
     return scores.permute(0, 2, 3, 1).reshape(-1, scores.shape[1])
 
 
-def pretrain_loss(model, batch: dict, cfg: dict) -> torch.Tensor:
-    """The pixel-to-pixel SwAV loss of one batch (see the module docstring)."""
+def assignments(scores: torch.Tensor, embeddings: torch.Tensor, prototypes: torch.Tensor, queue: torch.Tensor | None,
+                eps: float, iters: int) -> torch.Tensor:
+    """Sinkhorn-Knopp assignments (N, K) of N samples, computed together with the queued embeddings (SwAV's queue:
+    more samples for the equal-partition constraint when batches are small), which ``embeddings`` then enter.
+
+    ``queue`` (Q, D) is updated in place (newest first); an all-zero queue (not yet filled once) is not used."""
+    n = scores.shape[0]
+    if queue is None or queue.shape[0] == 0:
+        return sinkhorn(scores, eps, iters)
+    source = scores
+    if queue[-1].abs().sum() > 0:
+        source = torch.cat([queue @ prototypes.t(), scores])
+    keep = min(n, queue.shape[0])
+    queue[keep:] = queue[:-keep].clone() if keep < queue.shape[0] else queue[keep:]
+    queue[:keep] = embeddings[-keep:].detach()
+    return sinkhorn(source, eps, iters)[-n:]
+
+
+def pretrain_loss(model, batch: dict, cfg: dict, queues: torch.Tensor | None = None) -> torch.Tensor:
+    """The pixel-to-pixel SwAV loss of one batch (see the module docstring); ``queues`` (2, Q, D): the pixel
+    embeddings queued per global view, or None."""
     eps, iters, temp = cfg["epsilon"], cfg["sinkhorn_iterations"], cfg["temperature"]
+    inner = model.module if hasattr(model, "module") else model
     every = model(batch["views"] + batch["locals"])
     outs = every[:2]
+    embeddings = [_pixels(_unflip(o["embedding"], batch["flips"][:, i])) for i, o in enumerate(outs)]
     scores = [_unflip(o["scores"], batch["flips"][:, i]) for i, o in enumerate(outs)]
     shallow = [[_unflip(s, batch["flips"][:, i]) for s in o["shallow"]] for i, o in enumerate(outs)]
     local_scores = [o["scores"] for o in every[2:]]
     g = batch["views"][0].shape[-1]
     loss, terms = 0.0, 0
     for i in range(2):
-        q = sinkhorn(_pixels(scores[i].detach()), eps, iters)
+        q = assignments(_pixels(scores[i].detach()), embeddings[i], inner.prototypes.weight.detach(),
+                        None if queues is None else queues[i], eps, iters)
         q_map = q.view(scores[i].shape[0], *scores[i].shape[2:], -1).permute(0, 3, 1, 2)
         loss = loss + swapped_loss(q, _pixels(scores[1 - i]), temp)
         terms += 1
@@ -92,8 +116,9 @@ def pretrain_loss(model, batch: dict, cfg: dict) -> torch.Tensor:
     return loss / terms
 
 
-def attention_loss(model, batch: dict, cfg: dict) -> torch.Tensor:
-    """The image-level SwAV loss on attention-pooled embeddings of the two views and the local crops."""
+def attention_loss(model, batch: dict, cfg: dict, queues: torch.Tensor | None = None) -> torch.Tensor:
+    """The image-level SwAV loss on attention-pooled embeddings of the two views and the local crops (no queue:
+    ``queues`` is accepted and ignored)."""
     eps, iters, temp = cfg["epsilon"], cfg["sinkhorn_iterations"], cfg["temperature"]
     inner = model.module if hasattr(model, "module") else model
     pooled = []
@@ -174,7 +199,11 @@ def run_stage(stage: str, cfg: dict, data_root: str | Path, work_dir: str | Path
         raise BadInputError(f"{folder}: fewer images than one batch")
     loss_fn = pretrain_loss if stage == PRETRAIN else attention_loss
     total = train_cfg["epochs"] * len(loader)
+    queue_length = train_cfg.get("queue_length", 0) // world if stage == PRETRAIN else 0
+    queues = None
     for epoch in range(start_epoch, train_cfg["epochs"]):
+        if queue_length and epoch >= train_cfg.get("epoch_queue_starts", 0) and queues is None:
+            queues = torch.zeros(2, queue_length, model.config["feat_dim"], device=device)
         dataset.epoch = epoch
         if sampler is not None:
             sampler.set_epoch(epoch)
@@ -184,7 +213,7 @@ def run_stage(stage: str, cfg: dict, data_root: str | Path, work_dir: str | Path
             for group in optimizer.param_groups:
                 group["lr"] = _lr(train_cfg, step, total, world)
             model.normalize_prototypes()
-            loss = loss_fn(net, _to(batch, device), cfg)
+            loss = loss_fn(net, _to(batch, device), cfg, queues)
             optimizer.zero_grad()
             loss.backward()
             if step < train_cfg.get("freeze_prototypes_iters", 0) and model.prototypes.weight.grad is not None:

@@ -52,3 +52,20 @@ def test_cluster_scores_and_assignment():
     assert cluster.cluster_scores(truth, np.array([1, 1, 1, 1, 2, 2]))["accuracy"] == pytest.approx(400 / 6)
     x = np.array([[1.0, 0.0], [0.0, 1.0]])
     assert cluster.assign_clusters(x, np.array([[0.0, 3.0], [2.0, 0.1]])).tolist() == [2, 1]
+
+
+def test_queue_fills_newest_first_and_joins_sinkhorn_once_full():
+    train = importlib.import_module("imagenet_s.pass.train")
+    prototypes = torch.eye(3)
+    queue = torch.zeros(4, 3)
+    first = torch.tensor([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])
+    q = train.assignments(first @ prototypes.t(), first, prototypes, queue, 0.05, 3)
+    assert torch.allclose(q, model.sinkhorn(first @ prototypes.t()))  # the queue was empty: not used
+    assert torch.equal(queue[:3], first) and queue[3].abs().sum() == 0
+    second = torch.tensor([[1.0, 0, 0], [1.0, 0, 0]])
+    train.assignments(second @ prototypes.t(), second, prototypes, queue, 0.05, 3)
+    assert torch.equal(queue, torch.cat([second, first[:2]]))  # newest first, the oldest row dropped
+    third = torch.tensor([[0.0, 0, 1.0]])
+    q = train.assignments(third @ prototypes.t(), third, prototypes, queue, 0.05, 3)
+    joint = model.sinkhorn(torch.cat([torch.cat([second, first[:2]]) @ prototypes.t(), third @ prototypes.t()]))
+    assert torch.allclose(q, joint[-1:])  # full queue: computed together, the batch's rows returned
