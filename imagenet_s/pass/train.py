@@ -150,7 +150,8 @@ def run_stage(stage: str, cfg: dict, data_root: str | Path, work_dir: str | Path
     """Train ``stage`` ("pretrain" or "attention") and write ``WORK/<stage>.pth``; resumable.
 
     Args:
-        cfg: the config's ``model``, ``<stage>`` and ``crops`` sections merged (see imagenet_s/configs/pass).
+        cfg: a whole PASS config as a dict (``model``, ``crops``, ``<stage>``, Sinkhorn and loss settings; see
+            imagenet_s/configs/pass).
         data_root: an ImageNet-S subset folder (its ``train/`` is read).
         init: the checkpoint to start from (attention: the pretrained model).
     A finished stage (``<stage>.pth`` present) is skipped; an interrupted one resumes from ``<stage>_latest.pth``.
