@@ -9,6 +9,7 @@ size, argmax, predicted labels mapped through ``match.json`` (labels it does not
 from __future__ import annotations
 
 import io
+import json
 import random
 import zipfile
 from pathlib import Path
@@ -20,8 +21,9 @@ from torch import nn
 
 from evaluators.luss.masks import IGNORE, MaskFolder, write_mask
 from evaluators.luss.matching import read_match
+from imagenet_s.submission import METHOD_FIELDS
 from plumbing.errors import BadInputError
-from plumbing.files import atomic_write_bytes, needs_writing
+from plumbing.files import atomic_write_bytes, atomic_write_text, needs_writing
 from plumbing.jobs import take_shard
 
 from .data import jitter, list_images, load_rgb, normalize, resize_shorter
@@ -120,9 +122,10 @@ def run_infer(cfg: dict, data_root: str | Path, work_dir: str | Path, split: str
               match: str | Path | None = None, zip_path: str | Path | None = None,
               shard: tuple[int, int] | None = None, log=print) -> int:
     """Predict every image of ``split`` with ``WORK/finetune.pth``: ``OUT/wnid/name.png`` in the submission
-    encoding, labels mapped through ``match`` (official format) when given; ``zip_path`` also packs the PNGs
-    into a submission zip (every image of the split must be predicted by then); ``shard`` (K, N) predicts only
-    shard K of N of the sorted images. Returns images written."""
+    encoding, labels mapped through ``match`` (official format) when given, and ``OUT/method.txt``; ``zip_path``
+    also packs them into a submission zip (with an identity ``match.json`` when ``match`` was applied; every image
+    of the split must be predicted by then); ``shard`` (K, N) predicts only shard K of N of the sorted images.
+    Returns images written."""
     model = load_segnet(Path(work_dir) / "finetune.pth")
     n = model.num_classes
     lookup = np.arange(n + 1)
@@ -141,14 +144,20 @@ def run_infer(cfg: dict, data_root: str | Path, work_dir: str | Path, split: str
         logits = F.interpolate(logits, size=tuple(image.shape[-2:]), mode="bilinear", align_corners=False)
         write_mask(png, lookup[logits[0].argmax(dim=0).cpu().numpy()])
         done += 1
+    method = dict(zip(METHOD_FIELDS, ("PASS", "ImageNet-S train (no labels)", "fully unsupervised",
+                                      cfg["model"]["arch"], "https://github.com/LUSSeg/PASS",
+                                      "PASS pseudo labels, fine-tuned, labels matched with the sweep's match")))
+    method_txt = "".join(f"{k}: {v}\n" for k, v in method.items())
+    atomic_write_text(out_dir / "method.txt", method_txt)
     if zip_path is not None:
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for name in names:
                 rel = Path(name).with_suffix(".png").as_posix()
                 zf.writestr(rel, (out_dir / rel).read_bytes())
-            if (out_dir / "method.txt").is_file():
-                zf.writestr("method.txt", (out_dir / "method.txt").read_bytes())
+            zf.writestr("method.txt", method_txt)
+            if match is not None:  # labels are classes already: the identity keeps a scorer from refitting
+                zf.writestr("match.json", json.dumps({str(i): i for i in range(n + 1)}))
         atomic_write_bytes(zip_path, buf.getvalue())
     log(f"inference: {done} images of {split} -> {out_dir}" + (f", zip {zip_path}" if zip_path else ""))
     return done

@@ -13,6 +13,7 @@ from pass_tree import make_tree
 from evaluators.luss import MaskFolder, evaluate_folders, write_match
 from evaluators.luss.sweep import sweep_folders
 from imagenet_s.cli import main
+from imagenet_s.submission import score_submission
 
 pytest.importorskip("torch")
 
@@ -71,6 +72,9 @@ def test_stages_hand_over_to_each_other(tree, tmp_path):
     run("infer", *common, "--split", "validation", "--out", pred, "--match", match, "--zip", sub)
     result = evaluate_folders(root / "validation-segmentation", pred, 3, workers=1, progress=False)
     assert 0 <= result.metrics["mIoU"] <= 100 and sub.is_file()
+    scored = score_submission(sub, root / "validation-segmentation", 3, workers=1, progress=False, notify=print)
+    assert scored.result.metrics == pytest.approx(result.metrics, nan_ok=True)
+    assert scored.method["Method name"] == "PASS"
     assert best["threshold"] in (0.0, 0.25, 0.5)
 
     dm = tmp_path / "dm"
