@@ -11,7 +11,7 @@ import pytest
 from train_extra import CI
 
 HERE = Path(__file__).parent
-TRAIN_FOLDERS = (HERE / "mmdet", HERE / "stack", HERE / "uss_train", HERE / "selfsup_prmim_mte")
+TRAIN_FOLDERS = (HERE / "mmdet", HERE / "stack", HERE / "uss_train", HERE / "selfsup_prmim_mte", HERE / "pass")
 TRAIN_MODULES = (HERE / "pretrain" / "test_trainer.py", HERE / "pretrain" / "test_unprocess.py")
 
 collect_ignore_glob = [] if CI or importlib.util.find_spec("mmcv") else ["mmdet/*"]

@@ -104,8 +104,30 @@ def image_counts(gt: np.ndarray, pred: np.ndarray, num_classes: int) -> tuple[np
     """
     k = num_classes + 1
     labels, joint = _joint_counts(gt, pred, k)
-    region = joint.sum(axis=(2, 3))  # (rows, k + 1)
-    row_pixels = region.sum(axis=1)
+    counts, f_measure, hit = joint_counts_to_state(labels, joint[None], np.arange(k + 1)[None], num_classes)
+    return counts[0], float(f_measure[0]), bool(hit[0])
+
+
+def joint_counts_to_state(labels: np.ndarray, joint: np.ndarray, classes: np.ndarray,
+                          num_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One image's evaluator contributions under T labellings of its prediction at once.
+
+    Args:
+        labels: (R,) the ground-truth labels present (ignore excluded), sorted.
+        joint: (T, R, P, 2, 2) pixel counts by (labelling, ground-truth row, prediction column, on ground-truth
+            boundary, on predicted boundary); the ground-truth marginals must not depend on T.
+        classes: (T, P) the class 0..N of each prediction column under each labelling; values above N count for
+            no class. Within a labelling the classes 0..N must be distinct (a match is one-to-one).
+        num_classes: N.
+    Returns:
+        (counts (T, 2, 5, 3, N + 1) int64 as ``LUSSEvaluator.counts``, F-measures (T,), Acc hits (T,) bool).
+    Used by ``image_counts`` (T = 1, identity columns) and by the PASS threshold sweep (one labelling per
+    threshold, ``evaluators.luss.sweep``).
+    """
+    k = num_classes + 1
+    t_count = joint.shape[0]
+    region = joint.sum(axis=(3, 4))  # (T, R, P)
+    row_pixels = region[0].sum(axis=1)
     total = int(row_pixels.sum())
     row_group = _size_groups(labels, row_pixels, total)
     member = (row_group == np.arange(_BG_GROUP + 1)[:, None]).astype(np.int64)  # (5 groups, rows)
@@ -113,31 +135,41 @@ def image_counts(gt: np.ndarray, pred: np.ndarray, num_classes: int) -> tuple[np
     rows = np.flatnonzero(labels < k)  # ground-truth labels that are classes 0..N
     cls, cls_group = labels[rows], row_group[rows]
     fg = cls_group < _BG_GROUP
+    cols = np.minimum(classes, k)  # column k collects "no class" and is dropped at the end
+    t_idx = np.arange(t_count)[:, None]
+    same = classes[:, None, :] == labels[None, :, None]  # (T, R, P): the column is the row's class
 
-    counts = np.zeros((2, 1 + len(SIZE_BUCKETS), 3, k), np.int64)
-    for kind, gt_rows, pred_rows, tp_rows in (
-            (REGION, row_pixels, region, region[rows, cls]),
-            (BOUNDARY, joint[:, :, 1, :].sum(axis=(1, 2)), joint[:, :, :, 1].sum(axis=2), joint[rows, cls, 1, 1])):
-        pred_by_group = (member @ pred_rows)[:, :k]
-        counts[kind, 0, PRED] = pred_by_group.sum(axis=0)
-        counts[kind, 1:, PRED] = pred_by_group[:_BG_GROUP] + used[:, None] * pred_by_group[_BG_GROUP]
-        for stat, per_class in ((GT, gt_rows[rows]), (TP, tp_rows)):
-            counts[kind, 0, stat, cls] = per_class
-            counts[kind, 1 + cls_group[fg], stat, cls[fg]] = per_class[fg]
+    counts = np.zeros((t_count, 2, 1 + len(SIZE_BUCKETS), 3, k + 1), np.int64)
+    boundary_pred = joint[..., 1].sum(axis=3)
+    for kind, gt_rows, pred_rows, tp_src in (
+            (REGION, row_pixels, region, region),
+            (BOUNDARY, joint[0, :, :, 1, :].sum(axis=(1, 2)), boundary_pred, joint[..., 1, 1])):
+        pred_by_group = np.einsum("gr,trp->tgp", member, pred_rows)
+        counts[t_idx, kind, 0, PRED, cols] += pred_by_group.sum(axis=1)
+        buckets = pred_by_group[:, :_BG_GROUP] + used[None, :, None] * pred_by_group[:, _BG_GROUP:]
+        counts[t_idx[:, :, None], kind, np.arange(1, _BG_GROUP + 1)[None, :, None], PRED, cols[:, None, :]] += buckets
+        tp_rows = (tp_src * same).sum(axis=2)[:, rows]  # (T, rows)
+        for stat, per_class in ((GT, np.broadcast_to(gt_rows[rows], tp_rows.shape)), (TP, tp_rows)):
+            counts[:, kind, 0, stat, cls] = per_class
+            counts[:, kind, 1 + cls_group[fg], stat, cls[fg]] = per_class[:, fg]
             if cls.size and cls[0] == 0:  # background joins every bucket the image uses
-                counts[kind, 1:, stat, 0] = used * per_class[0]
+                counts[:, kind, 1:, stat, 0] = used[None, :] * per_class[:, :1]
+    counts = counts[..., :k]
 
+    background = (region * (classes == 0)[:, None, :]).sum(axis=2)  # (T, R) pixels predicted as background
     fg_gt = total - int(row_pixels[labels == 0].sum())
-    fg_pred = total - int(region[:, 0].sum())
-    missed = int(region[labels > 0, 0].sum())
+    fg_pred = total - background.sum(axis=1)
+    missed = background[:, labels > 0].sum(axis=1)
     f_measure = _f_measure(fg_gt, fg_pred, fg_gt - missed)
-    pred_all = counts[REGION, 0, PRED]
-    top = int(np.argmax(pred_all[1:])) + 1  # the largest predicted class, first on ties (torch.argmax)
-    hit = bool(pred_all[top] > 0 and counts[REGION, 0, GT, top] > 0)
+    pred_all = counts[:, REGION, 0, PRED]
+    top = np.argmax(pred_all[:, 1:], axis=1) + 1  # the largest predicted class, first on ties (torch.argmax)
+    found = np.arange(t_count)
+    hit = (pred_all[found, top] > 0) & (counts[found, REGION, 0, GT, top] > 0)
     return counts, f_measure, hit
 
 
-def _f_measure(t: int, p: int, tp: int) -> float:
+def _f_measure(t, p, tp):
+    """Upstream's class-agnostic F-measure from foreground pixel counts (numbers or arrays)."""
     recall = tp / (t + F_EPS)
     precision = tp / (p + F_EPS)
     return (1 + F_BETA) * precision * recall / (F_BETA * precision + recall + F_EPS)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import click
 
 from imagenet_s.cli.data import download, prepare_cmd, verify_cmd
+from imagenet_s.cli.pass_cmd import pass_group
 from imagenet_s.cli.score import evaluate_cmd, leaderboard_cmd, match_cmd, merge_cmd, score_cmd
 from imagenet_s.cli.selfsup import selfsup
+from imagenet_s.cli.sweep import sweep_cmd
 from plumbing.cli import CONTEXT_SETTINGS, ToolkitGroup
 
 
@@ -16,6 +18,6 @@ def main():
     """ImageNet-S (large-scale unsupervised semantic segmentation): matching, evaluation, submissions."""
 
 
-for _command in (match_cmd, evaluate_cmd, merge_cmd, score_cmd, leaderboard_cmd, download, prepare_cmd, verify_cmd,
-                 selfsup):
+for _command in (match_cmd, evaluate_cmd, sweep_cmd, merge_cmd, score_cmd, leaderboard_cmd, download, prepare_cmd,
+                 verify_cmd, pass_group, selfsup):
     main.add_command(_command)

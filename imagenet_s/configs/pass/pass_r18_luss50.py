@@ -1,0 +1,21 @@
+# PASS on ImageNet-S-50 (LUSSeg/PASS scripts/luss50_pass*.sh): ResNet-18, 200 pre-training epochs, 500 prototypes.
+# Read with mmengine.Config; every value can be overridden with --cfg-options key=value.
+num_classes = 50
+seed = 31
+workers = 8
+train_split = "train"
+model = dict(arch="resnet18", feat_dim=128, hidden=512, prototypes=500, shallow=3)
+crops = dict(global_size=224, global_scale=(0.14, 1.0), n_local=6, local_size=96, local_scale=(0.05, 0.14))
+epsilon = 0.05  # Sinkhorn-Knopp
+sinkhorn_iterations = 3
+temperature = 0.1
+shallow_weight = 1.0  # deep-to-shallow supervision, per shallow stage
+# base_lr is for a total batch of 256 (8 GPUs x 32) and scaled linearly; the queue holds pixel embeddings per view
+pretrain = dict(epochs=200, batch_size=32, base_lr=0.6, final_lr=0.0006, warmup_iters=0, weight_decay=1e-6,
+                freeze_prototypes_iters=5005, queue_length=2048, epoch_queue_starts=15)
+attention = dict(epochs=20, batch_size=32, base_lr=0.6, final_lr=0.0006, weight_decay=1e-6)
+cluster = dict(k=50, iterations=20, restarts=30, resize=256, crop=224)
+pseudo = dict(resize=256, threshold=0.41)  # upstream's chosen threshold for ImageNet-S-50 (a fraction)
+# attention and finetune learning rates: our defaults (the upstream scripts were not reproduced line by line)
+finetune = dict(epochs=20, batch_size=32, base_lr=0.1, weight_decay=1e-4, resize=256, crop=224)
+distance = dict(k=10, temperature=0.07, upsample=4, resize=256)
