@@ -13,5 +13,5 @@ from aodraw.mmdet.transforms import LoadAODRawImageFromFile, LoadBayerPackFromFi
 
 allow_mmengine_checkpoints()
 
-__all__ = ["AODRawDataset", "AODRawMetric", "AODRawRunner", "BayerDataPreprocessor", "CSPDarknetBayer", "CSPNeXtBayer", "LoadAODRawImageFromFile",
-           "LoadBayerPackFromFile", "allow_mmengine_checkpoints"]
+__all__ = ["AODRawDataset", "AODRawMetric", "AODRawRunner", "BayerDataPreprocessor", "CSPDarknetBayer", "CSPNeXtBayer",
+           "LoadAODRawImageFromFile", "LoadBayerPackFromFile", "allow_mmengine_checkpoints"]

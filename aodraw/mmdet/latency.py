@@ -37,24 +37,28 @@ def _percentiles_ms(seconds: list[float]) -> dict:
 
 def measure_latency(model, samples: list[dict], warmup: int = 10, runs: int = 50) -> dict:
     """Time ``model`` on ``samples`` (prepared test-pipeline samples) at batch 1: ``warmup`` untimed runs, then
-    ``runs`` timed ones cycling through the samples. Returns {batch_size, warmup, runs, p50_ms, p95_ms, mean_ms, fps,
-    device, threads, input_shape (C, H, W of the network's input)}. Raises BadInputError without samples or runs."""
+    ``runs`` timed ones cycling through the samples. Returns {batch_size, warmup, runs, p50_ms, p95_ms, mean_ms, fps
+    (wall clock), cpu_p50_ms (the process's CPU time per run: on a machine shared with other work, the cost of the
+    run itself; with several threads their sum), device, threads, input_shape (C, H, W of the network's input)}.
+    Raises BadInputError without samples or runs."""
     if not samples or runs < 1 or warmup < 0:
         raise BadInputError(f"--latency: needs images and --runs >= 1, --warmup >= 0 (got {len(samples)} images, "
                             f"runs {runs}, warmup {warmup})")
     device = next(model.parameters()).device
-    times, shape = [], None
+    times, cpu_times, shape = [], [], None
     with torch.inference_mode():
         for i in range(warmup + runs):
             _synchronise(device)
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             data = model.data_preprocessor(pseudo_collate([samples[i % len(samples)]]), False)
             model(**data, mode="predict")
             _synchronise(device)
             if i >= warmup:
                 times.append(time.perf_counter() - start)
+                cpu_times.append(time.process_time() - cpu_start)
             shape = list(data["inputs"].shape[1:])
-    return {"batch_size": 1, "warmup": warmup, "runs": runs, **_percentiles_ms(times), "device": device.type,
+    return {"batch_size": 1, "warmup": warmup, "runs": runs, **_percentiles_ms(times),
+            "cpu_p50_ms": float(np.percentile(np.asarray(cpu_times) * 1000, 50)), "device": device.type,
             "threads": torch.get_num_threads(), "input_shape": shape}
 
 
@@ -129,7 +133,9 @@ def check_onnx(model, samples: list[dict], path: str | Path, warmup: int = 2, ru
     import onnxruntime
 
     head = _head(model)
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()  # the same threads as PyTorch, for a fair comparison
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     wrapper = _RawOutputs(model).eval()
     report = {"file": str(path), "provider": "CPUExecutionProvider", "images": len(samples), "match": True,
               "max_output_diff": 0.0, "max_box_diff": 0.0, "max_score_diff": 0.0, "detections": 0, "compared": 0,
