@@ -50,7 +50,7 @@ def convert_annotations(src, dataset: str) -> dict:
                                                                                      "categories")):
         raise BadInputError(f"{source}: not a COCO detection file (a JSON object with images, annotations and "
                             "categories lists)")
-    _check_dataset(data["categories"], spec, source)
+    _check_dataset(data, spec, source)
     notes: list[str] = []
     image_map, images = _images(data["images"], spec, source, notes)
     cat_map, categories = _categories(data["categories"], source, notes)
@@ -60,9 +60,15 @@ def convert_annotations(src, dataset: str) -> dict:
             "conversion": {"dataset": spec.name, "source": PurePosixPath(str(source)).name, "notes": notes}}
 
 
-def _check_dataset(categories: list, spec: DatasetSpec, source: str) -> None:
-    if not all(isinstance(c, dict) and "id" in c for c in categories):
-        raise BadInputError(f"{source}: every category needs an 'id' and a 'name'")
+def _check_dataset(data: dict, spec: DatasetSpec, source: str) -> None:
+    done = data.get("conversion")
+    if isinstance(done, dict) and done.get("dataset") in DATASETS:
+        raise BadInputError(f"{source}: already converted (a {DATASETS[done['dataset']].title} file written by "
+                            "'aodraw datasets convert-annotations'); use it as it is")
+    categories = data["categories"]
+    if not all(isinstance(c, dict) and isinstance(c.get("id"), int) and not isinstance(c["id"], bool)
+               for c in categories):
+        raise BadInputError(f"{source}: every category needs an integer 'id' and a 'name'")
     guess = guess_dataset(categories)
     if guess != spec.name:
         names = ", ".join(str(c.get("name")) for c in categories[:8])

@@ -24,6 +24,8 @@ def _perfect(gt, drop=lambda ann: False):
 def test_converted_ids_are_clean_and_keep_their_sources(reference, key):
     source = orjson.loads((reference / FILES[key]).read_bytes())
     gt = _convert(reference, key)
+    with pytest.raises(BadInputError, match="already converted"):  # not mistaken for another dataset (ids from 1)
+        convert_annotations(gt, DATASET_OF.get(key, key))
     assert len(gt["images"]) == len(source["images"]) and len(gt["annotations"]) == len(source["annotations"])
     assert all(isinstance(im["id"], int) for im in gt["images"])
     assert [im["source_id"] for im in gt["images"]] == [im["id"] for im in source["images"]]
@@ -87,6 +89,8 @@ def test_files_that_are_no_dataset_are_refused(tmp_path):
         convert_annotations(aodraw_like, "nod")
     with pytest.raises(BadInputError, match="not a COCO detection file"):
         convert_annotations([1, 2], "rod")
+    with pytest.raises(BadInputError, match="every category needs an integer 'id'"):
+        convert_annotations({**aodraw_like, "categories": [{"id": "0", "name": "Tram"}]}, "rod")
     bad = tmp_path / "bad.json"
     bad.write_text("{")
     result = CliRunner().invoke(main, ["datasets", "convert-annotations", "--dataset", "lod", str(bad),
