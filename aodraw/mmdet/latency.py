@@ -20,7 +20,7 @@ from mmengine.dataset import pseudo_collate
 
 from plumbing.errors import BadInputError
 
-BOX_ATOL, SCORE_ATOL = 0.01, 1e-5  # pixels; score units (float32 arithmetic differs by about 1e-6)
+BOX_ATOL, SCORE_ATOL = 0.05, 1e-4  # pixels (at 640 px), score units: float32 arithmetic in two runtimes
 
 
 def _synchronise(device: torch.device) -> None:

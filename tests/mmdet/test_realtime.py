@@ -78,7 +78,7 @@ def test_latency_report_and_onnx_detections_match(bayer_data, checkpoint, tmp_pa
     assert latency["fps"] == pytest.approx(1000 / latency["mean_ms"]) and latency["input_shape"] == [3, 96, 96]
     onnx = summary["onnx"]
     assert onnx["match"] and onnx["detections"] >= onnx["compared"] == onnx["matched"] > 0
-    assert onnx["max_output_diff"] < 1e-3 and onnx["max_box_diff"] <= 0.01 and (tmp_path / "dt.onnx").is_file()
+    assert onnx["max_output_diff"] < 1e-3 and onnx["max_box_diff"] <= 0.05 and (tmp_path / "dt.onnx").is_file()
     assert 0 < onnx["p50_ms"] <= onnx["p95_ms"]
 
 
