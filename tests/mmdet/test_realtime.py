@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from mmdet_data import tiny_realtime_config, write_bayer_packs
+from mmdet_data import CLASSES, tiny_realtime_config, write_bayer_packs
 from train_extra import require_train_extra
 
 from aodraw.cli import main
@@ -54,12 +54,21 @@ def test_tiny_variants_train_a_few_iterations(bayer_data, tmp_path, recipe):
 
 @pytest.fixture(scope="module")
 def checkpoint(bayer_data, tmp_path_factory):
-    """A tiny RTMDet trained for one epoch, as a checkpoint, and its config."""
+    """A tiny RTMDet trained for one epoch (seeded), its class scores then spread out (after 4 iterations they are
+    nearly tied, and tied detections cannot be told apart), saved as a checkpoint; and its config."""
+    import torch
+
     folder = tmp_path_factory.mktemp("realtime")
     config = tiny_realtime_config(folder, "rtmdet-tiny_640_aodraw-srgb", bayer_data,
-                                  **{"model.test_cfg.score_thr": 0.0})
-    _train(config, folder / "work")
-    return config, str(folder / "work" / "epoch_1.pth")
+                                  **{"model.test_cfg.score_thr": 0.0, "randomness": {"seed": 0}})
+    model = _train(config, folder / "work").model
+    torch.manual_seed(0)
+    for module in model.bbox_head.modules():
+        if isinstance(module, torch.nn.Conv2d) and module.out_channels == len(CLASSES):
+            torch.nn.init.normal_(module.weight, std=0.5)
+    path = folder / "spread.pth"
+    torch.save({"state_dict": model.state_dict(), "meta": {"dataset_meta": {"classes": tuple(CLASSES)}}}, path)
+    return config, str(path)
 
 
 def test_latency_report_and_onnx_detections_match(bayer_data, checkpoint, tmp_path):
