@@ -36,7 +36,7 @@ $(DEV): $(CORE)
 $(FULL): $(DEV) tools/build/mmcv.sh tools/build/cxx20
 	$(PIP) install --quiet torch==$(TORCH_VERSION) torchvision==$(TORCHVISION_VERSION) setuptools==80.9.0 wheel ninja
 	PY=$(PY) MMCV_VERSION=$(MMCV_VERSION) MAX_JOBS=$(MAX_JOBS) bash tools/build/mmcv.sh
-	$(PIP) install --quiet -e '.[train,dev]'
+	$(PIP) install --quiet -e '.[train,onnx,dev]'
 	$(PY) -c "import torch, torchvision, mmcv.ops, mmdet, mmpretrain, mmseg; mmcv.ops.nms(torch.rand(3, 4), torch.rand(3), 0.5); print('train extra: ok (torch', torch.__version__, 'mmcv', mmcv.__version__, ')')"
 	touch $@
 

@@ -63,3 +63,24 @@ def render_raw(array: np.ndarray, gamma: float | None = DEFAULT_GAMMA, normalise
     if bgr:
         hwc = hwc[..., ::-1]
     return np.ascontiguousarray(apply_gamma(hwc, gamma))
+
+
+def render_bayer(planes: np.ndarray, black: float | np.ndarray = 0.0, white: float = RAW_MAX,
+                 gamma: float | None = DEFAULT_GAMMA, upsample: int = 2) -> np.ndarray:
+    """A packed Bayer array (4 x h x w raw values, ``aodraw convert bayer``) as the 4-channel input of the
+    packed-Bayer stem: float32 (upsample*h) x (upsample*w) x 4, planes in stored order, black-subtracted (``black``:
+    one value or one per plane), scaled to [0, 255] by ``white - black`` (clipped), the loader's gamma, then resized
+    by ``upsample`` with OpenCV's bilinear rule (2: a ``--downsample 3`` pack back to the 1/3 images' frame, where
+    the boxes are). Raises BadInputError for another shape."""
+    import cv2
+
+    if planes.ndim != 3 or planes.shape[0] != 4:
+        raise BadInputError(f"a Bayer pack must be 4 x h x w, got shape {planes.shape}")
+    black = np.asarray(black, np.float32).reshape(-1, 1, 1)
+    scale = np.float32(255) / np.maximum(np.float32(white) - black, np.float32(1))
+    hwc = np.clip((planes.astype(np.float32) - black) * scale, 0, 255).transpose(1, 2, 0)
+    hwc = apply_gamma(hwc, gamma)
+    if upsample != 1:
+        h, w = hwc.shape[:2]
+        hwc = cv2.resize(hwc, (w * upsample, h * upsample), interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(hwc, dtype=np.float32)

@@ -27,6 +27,7 @@ RAW_SCALE = np.float32(RAW_MAX / 255.0)
 PACK_ORDER = ((0, 0), (0, 1), (1, 1), (1, 0))
 _CV2_BAYER = {"RGGB": cv2.COLOR_BayerRGGB2RGB, "GRBG": cv2.COLOR_BayerGRBG2RGB,
               "GBRG": cv2.COLOR_BayerGBRG2RGB, "BGGR": cv2.COLOR_BayerBGGR2RGB}
+BAYER_PATTERNS = tuple(_CV2_BAYER)  # the 2x2 patterns every step here handles
 
 
 @dataclass(frozen=True)
@@ -273,8 +274,20 @@ def demosaic(mosaic: np.ndarray, pattern: str = "RGGB") -> np.ndarray:
     return np.ascontiguousarray(demosaic_x4(mosaic, pattern).transpose(2, 0, 1), dtype=np.float32) * 0.25
 
 
-def _demosaic_reference(mosaic: np.ndarray, pattern: str) -> np.ndarray:
-    """Plain NumPy Debayer3x3 with reflection padding, 4x values as uint16 H x W x 3 (used for borders)."""
+def demosaic_x4_wide(mosaic: np.ndarray, pattern: str = "RGGB") -> np.ndarray:
+    """``demosaic_x4`` for mosaics deeper than 14 bits (up to 29, e.g. ROD's 24-bit HDR sensor): the same
+    Debayer3x3 values, 4x, as int32 H x W x 3 (RGB), computed in NumPy (slower than the OpenCV path)."""
+    _check_mosaic(mosaic)
+    if pattern not in _CV2_BAYER:
+        raise BadInputError(f"unsupported CFA pattern {pattern!r}")
+    if mosaic.max(initial=0) >= 2 ** 29:
+        raise BadInputError(f"RAW values above 29 bits (max {int(mosaic.max())}) cannot be demosaiced exactly")
+    return _demosaic_reference(mosaic, pattern, np.int32)
+
+
+def _demosaic_reference(mosaic: np.ndarray, pattern: str, dtype=np.uint16) -> np.ndarray:
+    """Plain NumPy Debayer3x3 with reflection padding, 4x values as ``dtype`` H x W x 3 (uint16: the borders of
+    ``demosaic_x4``; int32: ``demosaic_x4_wide``)."""
     p = np.pad(mosaic.astype(np.int32), 1, mode="reflect")
     h, w = mosaic.shape
     out = np.empty((h, w, 3), np.int32)
@@ -293,7 +306,7 @@ def _demosaic_reference(mosaic: np.ndarray, pattern: str) -> np.ndarray:
             else:
                 site[..., 1] = at(-1, 0) + at(1, 0) + at(0, -1) + at(0, 1)
                 site[..., channel["B" if colour == "R" else "R"]] = at(-1, -1) + at(-1, 1) + at(1, -1) + at(1, 1)
-    return out.astype(np.uint16)
+    return out.astype(dtype, copy=False)
 
 
 def fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray, exact_sum: bool = False) -> np.ndarray:

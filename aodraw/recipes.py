@@ -1,27 +1,34 @@
-"""The published AODRaw detection recipes shipped in ``aodraw/configs/``, with the paper's test-set AP."""
+"""The AODRaw detection recipes shipped in ``aodraw/configs/``: the paper's, with its test-set AP, the variants users
+asked for, and the real-time track (RTMDet-tiny, YOLOX-tiny at 640 px), whose measured latency comes from the
+report file ``aodraw/configs/latency.json`` when present (written by ``tools/benchmarks/bench_realtime.py``)."""
 from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from plumbing.errors import MissingInputError, UnknownNameError
+from plumbing.errors import BadInputError, MissingInputError, UnknownNameError
+from plumbing.jsonio import read_json
 
 CONFIG_DIR = Path(__file__).parent / "configs"
+LATENCY_REPORT = CONFIG_DIR / "latency.json"
 DETECTORS = {"faster-rcnn": "Faster R-CNN", "retinanet": "RetinaNet", "gfl": "GFL", "sparse-rcnn": "Sparse R-CNN",
-             "deformable-detr": "Deformable DETR", "cascade-rcnn": "Cascade R-CNN"}
-BACKBONES = {"r18": "ResNet-18", "r50": "ResNet-50", "swin-t": "Swin-T", "convnext-t": "ConvNeXt-T"}
+             "deformable-detr": "Deformable DETR", "cascade-rcnn": "Cascade R-CNN", "rtmdet": "RTMDet",
+             "yolox": "YOLOX"}
+BACKBONES = {"r18": "ResNet-18", "r50": "ResNet-50", "swin-t": "Swin-T", "convnext-t": "ConvNeXt-T",
+             "cspnext-tiny": "CSPNeXt-tiny", "cspdarknet-tiny": "CSPDarknet-tiny"}
+REALTIME_INPUTS = ("srgb", "raw", "bayer")
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """A published detection recipe: config ``name``, detector and backbone (display names), ``input``
-    (srgb | raw | raw-pretraining), ``data`` (downsample | slice), the paper's test-set AP in percent (None where
-    unpublished) and an optional ``variant``."""
+    """A shipped detection recipe: config ``name``, detector and backbone (display names), ``input``
+    (srgb | raw | raw-pretraining | bayer), ``data`` (downsample | slice), the paper's test-set AP in percent (None
+    where unpublished) and an optional ``variant`` (``real-time 640`` for the real-time track)."""
     name: str
     detector: str
     backbone: str
-    input: str  # srgb | raw | raw-pretraining
+    input: str  # srgb | raw | raw-pretraining | bayer
     data: str  # downsample | slice
     published_AP: float | None  # noqa: N815 (the contract's key)
     variant: str = ""
@@ -31,9 +38,10 @@ class Recipe:
         """The recipe's config file, ``aodraw/configs/<name>.py`` (not checked to exist)."""
         return CONFIG_DIR / f"{self.name}.py"
 
-    def to_dict(self) -> dict:
-        """The recipe's fields and its ``config`` path as a JSON-ready dict."""
-        return {**asdict(self), "config": str(self.config)}
+    def to_dict(self, latencies: dict | None = None) -> dict:
+        """The recipe's fields, its ``config`` path and ``latency`` (its entry of ``latencies``, the measured
+        report; None when not measured) as a JSON-ready dict."""
+        return {**asdict(self), "config": str(self.config), "latency": (latencies or {}).get(self.name)}
 
 
 def _recipe(detector: str, backbone: str, input: str, ap: float | None, data: str = "downsample",
@@ -56,6 +64,17 @@ _PUBLISHED = {
 }
 _PUBLISHED_SLICES = {"swin-t": (29.2, 29.8), "convnext-t": (29.7, 30.7)}
 
+
+def _realtime(detector: str, backbone: str, input: str) -> Recipe:
+    return Recipe(f"{detector}-tiny_640_aodraw-{input}", DETECTORS[detector], BACKBONES[backbone], input,
+                  "downsample", None, "real-time 640")
+
+
+# the real-time track (not in the paper): RTMDet-tiny and YOLOX-tiny at 640 px on sRGB, RAW and packed Bayer input
+REALTIME: tuple[Recipe, ...] = tuple(_realtime(d, b, inp) for d, b in (("rtmdet", "cspnext-tiny"),
+                                                                      ("yolox", "cspdarknet-tiny"))
+                                     for inp in REALTIME_INPUTS)
+
 RECIPES: tuple[Recipe, ...] = (
     *(_recipe(d, b, "srgb", aps[0]) for (d, b), aps in _PUBLISHED.items() if b == "r50"),
     *(_recipe(d, b, inp, ap) for (d, b), aps in _PUBLISHED.items() if b != "r50"
@@ -67,7 +86,21 @@ RECIPES: tuple[Recipe, ...] = (
       for inp in ("srgb", "raw")),
     _recipe("cascade-rcnn", "r50", "srgb", None, variant="rfnext-search"),
     _recipe("cascade-rcnn", "r50", "srgb", None, variant="rfnext-fixed"),
+    *REALTIME,
 )
+
+
+def load_latencies(path: str | os.PathLike | None = None) -> dict:
+    """The measured latency report ({recipe name: {device, input, p50_ms, p95_ms, fps, ...}}) at ``path``
+    (default ``LATENCY_REPORT``); empty when the file does not exist. Raises BadInputError for a file that is not
+    a JSON object."""
+    path = Path(path or LATENCY_REPORT)
+    if not path.is_file():
+        return {}
+    report, source = read_json(path, "latency report")
+    if not isinstance(report, dict):
+        raise BadInputError(f"{source}: a latency report must be a JSON object {{recipe name: measurement}}")
+    return report
 
 
 def find_recipe(name: str) -> Recipe:

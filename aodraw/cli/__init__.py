@@ -7,6 +7,7 @@ import click
 
 from aodraw.cli.convert import annotations, convert, merge_slices_cmd
 from aodraw.cli.data import download_cmd, lock_cmd, verify_cmd
+from aodraw.cli.datasets import datasets
 from aodraw.cli.evaluate import demo, evaluate, stats
 from aodraw.cli.infer import infer
 from aodraw.cli.pretrain import pretrain
@@ -21,5 +22,5 @@ def main():
 
 
 for _command in (evaluate, demo, stats, convert, annotations, merge_slices_cmd, download_cmd, lock_cmd, verify_cmd,
-                 recipes, infer, pretrain, score, leaderboard):
+                 recipes, infer, pretrain, score, leaderboard, datasets):
     main.add_command(_command)

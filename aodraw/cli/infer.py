@@ -2,9 +2,12 @@
 is ``aodraw.mmdet.infer``; torch and MMDetection are imported only when the command runs)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from plumbing.cli import needs_extra
+from plumbing.errors import ToolkitRuntimeError
 
 
 @click.command()
@@ -37,11 +40,21 @@ from plumbing.cli import needs_extra
               help="Loader worker processes (0: load in this process) [default: CPU count, at most 8].")
 @click.option("--report", metavar="REPORT.json", type=click.Path(dir_okay=False),
               help="Also write the speed report (images/s, latency p50/p95, peak memory) as JSON.")
-def infer(config, checkpoint, images, ann, out, batch_size, amp, slices, nms_iou, device, workers, report):
+@click.option("--latency", is_flag=True,
+              help="Also time the model alone at batch 1 (preprocessing, network, NMS; no file reading): warm-up "
+                   "runs, then timed runs over the first images; p50/p95 ms and FPS go to the report.")
+@click.option("--warmup", type=click.IntRange(0), default=10, show_default=True, help="With --latency: untimed runs.")
+@click.option("--runs", type=click.IntRange(1), default=50, show_default=True, help="With --latency: timed runs.")
+@click.option("--export", type=click.Choice(["onnx"]), default=None,
+              help="Export the network to ONNX (RESULTS.onnx beside --out) and run it with onnxruntime on the CPU; "
+                   "its detections are checked against PyTorch's (needs the onnx extra; single-stage detectors).")
+def infer(config, checkpoint, images, ann, out, batch_size, amp, slices, nms_iou, device, workers, report, latency,
+          warmup, runs, export):
     """Run a trained detector over images, write COCO results and print a speed report.
 
     CONFIG is a config file or a shipped recipe name, CHECKPOINT its weights. The report: images/s, latency
-    p50/p95 per batch and per image, peak memory (CUDA: allocated; CPU: process RSS).
+    p50/p95 per batch and per image, peak memory (CUDA: allocated; CPU: process RSS); with --latency the model's
+    batch-1 latency and FPS, with --export onnx the onnxruntime run and its agreement (exit 1 when it disagrees).
 
     Category ids: the annotation file's (--ann, else the config's test annotation file when it exists), matched to
     the model's classes by name; without either, the class index (the categories go to RESULTS.images.json)."""
@@ -49,7 +62,17 @@ def infer(config, checkpoint, images, ann, out, batch_size, amp, slices, nms_iou
         raise click.UsageError("give --images DIR, --ann ANN.json or both")
     with needs_extra("train"):
         from aodraw.mmdet.infer import report_table, run_inference
+    onnx_file = None
+    if export:
+        with needs_extra("onnx"):
+            import onnx  # noqa: F401
+            import onnxruntime  # noqa: F401
+        onnx_file = str(Path(out).with_suffix(".onnx"))
     summary = run_inference(config, checkpoint, out, images=images, ann=ann, batch_size=batch_size, amp=amp,
-                            slices=slices, device=device, workers=workers, nms_iou=nms_iou, report=report)
+                            slices=slices, device=device, workers=workers, nms_iou=nms_iou, report=report,
+                            latency={"warmup": warmup, "runs": runs} if latency else None, export=onnx_file)
     click.echo(report_table(summary))
     click.echo(f"wrote {out}: {summary['detections']} detections on {summary['images']} images", err=True)
+    if export and not summary["onnx"]["match"]:
+        raise ToolkitRuntimeError(f"{onnx_file}: onnxruntime's detections differ from PyTorch's "
+                                  f"({summary['onnx']['matched']} of {summary['onnx']['compared']} match)")

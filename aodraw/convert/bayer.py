@@ -24,7 +24,8 @@ from plumbing.jobs import Summary, run_jobs
 
 def bayer_planes(raw: RawImage, jpg_hw: tuple[int, int], orientation: int, downsample: int = 1,
                  cfa_aware: bool = False) -> tuple[np.ndarray, str]:
-    """(uint16 4 x h x w planes, their colours such as "RGBG")."""
+    """(4 x h x w planes, their colours such as "RGBG"); the planes keep the mosaic's integer type (uint16 for
+    cameras, uint32 for ROD's 24-bit sensor)."""
     height, width = jpg_hw
     if height % 2 or width % 2:
         raise BadInputError(f"JPG size {height}x{width} is odd: it cannot be cut in 2x2 blocks")
@@ -33,7 +34,7 @@ def bayer_planes(raw: RawImage, jpg_hw: tuple[int, int], orientation: int, downs
     planes = border_crop(planes, (height // 2, width // 2))
     if downsample != 1:
         small = resize_bilinear(planes, (height // downsample // 2, width // downsample // 2))
-        planes = np.rint(small).astype(np.uint16)
+        planes = np.rint(small).astype(planes.dtype)
     return np.ascontiguousarray(planes.transpose(2, 0, 1)), colours
 
 
@@ -58,14 +59,22 @@ class BayerJob:
         if not needs_writing(array, sidecar):
             return False
         raw, jpg_hw, orientation = read_pair(self.root, name)
-        planes, colours = bayer_planes(raw, jpg_hw, orientation, self.downsample, self.cfa_aware)
-        save_npy(array, planes)
-        write_json(sidecar, {"file": array.name, "shape": list(planes.shape), "dtype": "uint16", "planes": colours,
-                             "cfa_pattern": raw.cfa_pattern,
-                             "black_level": plane_black_levels(raw, orientation, self.cfa_aware),
-                             "white_level": raw.white_level, "orientation": orientation,
-                             "downsample": self.downsample, "cfa_aware": self.cfa_aware})
+        write_bayer_pack(array, raw, jpg_hw, orientation, self.downsample, self.cfa_aware)
         return True
+
+
+def write_bayer_pack(array: Path, raw: RawImage, frame_hw: tuple[int, int], orientation: int, downsample: int = 1,
+                     cfa_aware: bool = False, extra: dict | None = None) -> Path:
+    """Write the Bayer pack ``array`` (``bayer_planes`` of ``raw`` in the frame ``frame_hw``) and its sidecar
+    ``array.with_suffix('.json')`` (plane colours, CFA, black levels in plane order, white level, orientation,
+    ``extra`` fields), both atomically; returns the sidecar's path."""
+    planes, colours = bayer_planes(raw, frame_hw, orientation, downsample, cfa_aware)
+    save_npy(array, planes)
+    return write_json(array.with_suffix(".json"), {
+        "file": array.name, "shape": list(planes.shape), "dtype": planes.dtype.name, "planes": colours,
+        "cfa_pattern": raw.cfa_pattern, "black_level": plane_black_levels(raw, orientation, cfa_aware),
+        "white_level": raw.white_level, "orientation": orientation, "downsample": downsample,
+        "cfa_aware": cfa_aware, **(extra or {})})
 
 
 def convert_bayer(root: str | os.PathLike, target: str | os.PathLike, downsample: int = 1,

@@ -181,19 +181,25 @@ def _peak_memory_mb(device: torch.device) -> float:
 def run_inference(config: str, checkpoint: str, out: str, images: str | None = None, ann: str | None = None,
                   batch_size: int = 1, amp: str | None = None, slices: str | None = None, device: str | None = None,
                   workers: int | None = None, nms_iou: float = 0.6, report: str | None = None,
-                  progress: bool = True) -> dict:
+                  progress: bool = True, latency: dict | None = None, export: str | None = None) -> dict:
     """Detect objects in every image of ``ann`` and/or the folder ``images`` and write COCO results to ``out``.
 
     Image ids: those of ``ann``; with only a folder, the position in its sorted file list, written with the file
     names, sizes and categories to ``out`` with suffix ``.images.json``. Category ids: the annotation file's (the
     given one, else the config's test annotation file if present), matched to the model's classes by name; else the
-    class index. Returns the speed report (also written to ``report`` if given)."""
+    class index. Returns the speed report (also written to ``report`` if given).
+
+    ``latency`` ({warmup, runs}): also time the model alone at batch 1 (``aodraw.mmdet.latency``; the report's
+    ``latency`` block). ``export``: a path: export the network there as ONNX and check onnxruntime's detections
+    against PyTorch's (the report's ``onnx`` block)."""
     if not images and not ann:
         raise BadInputError("give --images DIR, --ann ANN.json or both")
     if Path(out).is_dir():
         raise BadInputError(f"--out {out}: is a folder; give a file name such as results.json")
     if batch_size < 1:
         raise BadInputError(f"--batch-size: must be >= 1, got {batch_size}")
+    if (latency or export) and (slices or batch_size != 1):
+        raise BadInputError("--latency/--export: batch size 1 on whole images only (no --slices, --batch-size 1)")
     window = parse_slices(slices) if slices else None
     dev = choose_device(device)
     amp_dtype = choose_amp(amp, dev)
@@ -239,9 +245,33 @@ def run_inference(config: str, checkpoint: str, out: str, images: str | None = N
                "peak_memory_mb": _peak_memory_mb(dev),
                "peak_memory_kind": "cuda allocated" if dev.type == "cuda" else "process RSS", "device": dev.type,
                "amp": AMP_NAMES.get(amp_dtype, "off"), "workers": workers, "slices": slices}
+    if latency or export:
+        summary.update(_latency_and_export(model, loader.dataset, latency, export))
     if report:
         write_json(report, summary)
     return summary
+
+
+def _latency_and_export(model, dataset, latency: dict | None, export: str | None) -> dict:
+    """The report's ``latency`` and ``onnx`` blocks (see ``run_inference``), on the dataset's first images (at most
+    ``runs``; prepared here, outside the timing)."""
+    from aodraw.mmdet.latency import check_onnx, export_onnx, measure_latency
+
+    count = min(len(dataset), (latency or {}).get("runs", 10))
+    samples = []
+    for i in range(count):
+        item = dataset[i]
+        if "error" in item:
+            raise BadInputError(item["error"])
+        samples.append(item["samples"][0])
+    blocks = {}
+    if latency:
+        blocks["latency"] = measure_latency(model, samples, latency.get("warmup", 10), latency.get("runs", 50))
+    if export:
+        if next(model.parameters()).device.type != "cpu":
+            model.to("cpu")
+        blocks["onnx"] = check_onnx(model, samples, export_onnx(model, samples[0], export))
+    return blocks
 
 
 def report_table(summary: dict) -> str:
@@ -252,6 +282,16 @@ def report_table(summary: dict) -> str:
             ["latency per batch (ms)", f"{batch['p50']:.1f}", f"{batch['p95']:.1f}", f"{summary['batches']} batches"],
             ["latency per image (ms)", f"{image['p50']:.1f}", f"{image['p95']:.1f}", ""],
             ["peak memory (MB)", f"{summary['peak_memory_mb']:.0f}", "", summary["peak_memory_kind"]]]
+    if "latency" in summary:
+        lat = summary["latency"]
+        rows.append(["model latency, batch 1 (ms)", f"{lat['p50_ms']:.1f}", f"{lat['p95_ms']:.1f}",
+                     f"{lat['fps']:.1f} FPS, {lat['runs']} runs after {lat['warmup']} warm-up, "
+                     f"{lat['threads']} threads, input {'x'.join(map(str, lat['input_shape']))}"])
+    if "onnx" in summary:
+        onnx = summary["onnx"]
+        rows.append(["onnxruntime CPU, batch 1 (ms)", f"{onnx['p50_ms']:.1f}", f"{onnx['p95_ms']:.1f}",
+                     f"{onnx['fps']:.1f} FPS; detections {'match' if onnx['match'] else 'DIFFER'} "
+                     f"({onnx['matched']}/{onnx['compared']}, max box diff {onnx['max_box_diff']:.3g} px)"])
     title = (f"aodraw infer: {summary['device']}, amp {summary['amp']}, batch size {summary['batch_size']}, "
              f"workers {summary['workers']}" + (f", slices {summary['slices']}" if summary["slices"] else ""))
     return format_table(["", "value / p50", "p95", ""], rows, title)

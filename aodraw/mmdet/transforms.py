@@ -4,10 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import orjson
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 
-from aodraw.detector_input import DEFAULT_GAMMA, render_raw
+from aodraw.detector_input import DEFAULT_GAMMA, render_bayer, render_raw
 from plumbing.errors import BadInputError
 
 
@@ -70,3 +71,48 @@ class LoadAODRawImageFromFile(BaseTransform):
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(gamma={self.gamma}, normalise_slices={self.normalise_slices}, "
                 f"to_bgr={self.to_bgr}, suffix={self.suffix!r})")
+
+
+@TRANSFORMS.register_module()
+class LoadBayerPackFromFile(LoadAODRawImageFromFile):
+    """Load a packed Bayer ``.npy`` (4 x h x w raw values, ``aodraw convert bayer``) as the float32 H x W x 4 input of
+    the packed-Bayer stem (``aodraw.detector_input.render_bayer``): black levels and white level from the pack's
+    sidecar ``NAME.json`` when there is one (else ``black``/``white``), gamma, resized by ``upsample`` (2: a
+    ``--downsample 3`` pack to the frame of the 1/3 downsampled images and their annotation files)."""
+
+    def __init__(self, gamma: float | None = DEFAULT_GAMMA, upsample: int = 2, black: float = 0.0,
+                 white: float = 16383.0, suffix: str = ".npy"):
+        super().__init__(gamma=gamma, suffix=suffix)
+        self.upsample, self.black, self.white = upsample, black, white
+
+    def levels(self, path: Path) -> tuple[list | float, float]:
+        """(black level per plane, white level) from the sidecar beside ``path``, else the defaults."""
+        sidecar = path.with_suffix(".json")
+        if not sidecar.is_file():
+            return self.black, self.white
+        try:
+            meta = orjson.loads(sidecar.read_bytes())
+            return meta["black_level"], float(meta["white_level"])
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            raise BadInputError(f"{sidecar}: not a Bayer pack sidecar ({exc})") from None
+
+    def render(self, array: np.ndarray) -> np.ndarray:
+        """A 4 x h x w pack (or a window of one) as float32 H x W x 4 with the default levels."""
+        return render_bayer(array, self.black, self.white, self.gamma, self.upsample)
+
+    def transform(self, results: dict) -> dict:
+        """Load ``results['img_path']``'s pack as ``img`` (float32 H x W x 4); sets ``img_shape``/``ori_shape``.
+
+        Raises:
+            BadInputError: unreadable pack or sidecar, or not 4 x h x w (the message names the file)."""
+        path, planes = self.read(results["img_path"])
+        black, white = self.levels(path)
+        try:
+            img = render_bayer(planes, black, white, self.gamma, self.upsample)
+        except BadInputError as exc:
+            raise BadInputError(f"{path}: {exc}") from None
+        results.update(img_path=str(path), img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2])
+        return results
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(gamma={self.gamma}, upsample={self.upsample}, suffix={self.suffix!r})"

@@ -128,3 +128,64 @@ def tiny_config(tmp_path, recipe: str, data: dict, slices: bool = False, **overr
     path = tmp_path / f"tiny_{recipe}.py"
     cfg.dump(str(path))
     return str(path)
+
+
+def write_bayer_packs(data: dict) -> str:
+    """Bayer packs of the tiny dataset's images written the way users make them: each downsampled sRGB image
+    upscaled 3x, mosaicked into a 14-bit RGGB DNG (black 512) beside its JPG, then ``aodraw convert bayer
+    --downsample 3`` into ``images_bayer_downsampled/`` (uint16 4 x 32 x 48 + sidecars). Returns that folder."""
+    import cv2
+
+    from aodraw.convert.bayer import convert_bayer
+    from aodraw.synthetic_raw import mosaic_of, write_dng, write_jpg
+
+    root = data["root"]
+    camera, target = root / "images_bayer_camera", root / "images_bayer_downsampled"
+    camera.mkdir(exist_ok=True)
+    for jpg in sorted((root / "images_downsampled_srgb").glob("*.JPG")):
+        rgb = cv2.imread(str(jpg))[..., ::-1]
+        big = cv2.resize(rgb, (rgb.shape[1] * 3, rgb.shape[0] * 3), interpolation=cv2.INTER_NEAREST)
+        write_dng(camera / f"{jpg.stem}.ARW", mosaic_of(big.astype(np.float32) / 255))
+        write_jpg(camera / f"{jpg.stem}.JPG", big)
+    summary = convert_bayer(camera, target, downsample=3, workers=1)
+    assert not summary.failed, summary.failed
+    return str(target)
+
+
+def tiny_realtime_config(tmp_path, recipe: str, data: dict, **overrides) -> str:
+    """The shipped real-time ``recipe`` shrunk to the tiny dataset (backbone width 0.125, 96 px instead of 640,
+    plain BN, a constant learning rate), written as a config file."""
+    from mmengine.config import Config
+
+    from aodraw.recipes import find_recipe
+
+    cfg = Config.fromfile(str(find_recipe(recipe).config))
+    ann, root = str(data["ann"]), str(data["root"]) + "/"
+    bn = dict(type="BN")
+    cfg.merge_from_dict({
+        "model.backbone.widen_factor": 0.125, "model.backbone.init_cfg": None, "model.backbone.norm_cfg": bn,
+        "model.neck.in_channels": [32, 64, 128], "model.neck.out_channels": 32, "model.neck.norm_cfg": bn,
+        "model.bbox_head.in_channels": 32, "model.bbox_head.feat_channels": 32, "model.bbox_head.norm_cfg": bn,
+        "model.bbox_head.num_classes": len(CLASSES),
+        "train_dataloader.batch_size": 2, "train_dataloader.num_workers": 0,
+        "train_dataloader.persistent_workers": False, "train_dataloader.pin_memory": False,
+        "train_cfg.max_epochs": 1, "train_cfg.val_interval": 1, "default_hooks.logger.interval": 1,
+        "val_evaluator.ann_file": ann, "test_evaluator.ann_file": ann, **overrides})
+    cfg.train_dataloader.dataset.update(data_root=root, ann_file=ann, filter_cfg=dict(filter_empty_gt=True,
+                                                                                      min_size=0))
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        loader.dataset.update(data_root=root, ann_file=ann)
+        loader.update(num_workers=0, persistent_workers=False, batch_size=2)
+    cfg.param_scheduler = [dict(type="ConstantLR", factor=1.0, by_epoch=False, begin=0, end=1)]
+    for pipeline in (cfg.train_dataloader.dataset.pipeline, cfg.test_dataloader.dataset.pipeline,
+                     cfg.val_dataloader.dataset.pipeline):
+        for step in pipeline:
+            if step.type in ("RandomResize", "Resize"):
+                step.scale = (96, 96)
+            elif step.type == "RandomCrop":
+                step.crop_size = (96, 96)
+            elif step.type == "Pad":
+                step.size = (96, 96)
+    path = tmp_path / f"tiny_{recipe}.py"
+    cfg.dump(str(path))
+    return str(path)

@@ -9,17 +9,18 @@ from train_extra import require_train_extra
 from aodraw.cli import main
 from aodraw.recipes import RECIPES, find_recipe
 
-KEYS = {"name", "config", "detector", "backbone", "input", "data", "published_AP"}
+KEYS = {"name", "config", "detector", "backbone", "input", "data", "published_AP", "latency"}
 
 
 def test_list_json_contract():
     result = CliRunner().invoke(main, ["recipes", "list", "--format", "json"])
     assert result.exit_code == 0, result.output
     entries = json.loads(result.output)
-    assert len(entries) == len(RECIPES) == 38
+    assert len(entries) == len(RECIPES) == 44
     for entry in entries:
         assert KEYS <= set(entry)
-        assert entry["input"] in ("srgb", "raw", "raw-pretraining") and entry["data"] in ("downsample", "slice")
+        assert entry["input"] in ("srgb", "raw", "raw-pretraining", "bayer")
+        assert entry["data"] in ("downsample", "slice")
         assert entry["config"].endswith(f"{entry['name']}.py")
     published = [e for e in entries if e["published_AP"] is not None]
     assert len(published) == 24
@@ -125,7 +126,7 @@ def test_every_shipped_config_builds_its_model(recipe):
     model = build_detector(str(recipe.config))
     n = sum(p.numel() for p in model.parameters())
     expected = {"ResNet-18": (10e6, 60e6), "ResNet-50": (20e6, 110e6), "Swin-T": (30e6, 90e6),
-                "ConvNeXt-T": (30e6, 90e6)}[recipe.backbone]
+                "ConvNeXt-T": (30e6, 90e6), "CSPNeXt-tiny": (4e6, 6e6), "CSPDarknet-tiny": (4e6, 6e6)}[recipe.backbone]
     assert expected[0] < n < expected[1], n
     assert getattr(model, "bbox_head", None) is not None or getattr(model, "roi_head", None) is not None
 

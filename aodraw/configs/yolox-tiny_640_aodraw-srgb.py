@@ -1,0 +1,43 @@
+# YOLOX-tiny (MMDetection 3.3: CSPDarknet, depth 0.33, width 0.375; trained from scratch as MMDetection's), real-time
+# track, 640 px, 1/3 downsampled images. The small baseline of the RAW-adaptation literature (YOLOX-T).
+# Input: sRGB. Schedule: MMDetection's YOLOX 300 epochs (SGD lr 0.01 for a total batch of 64, EMA, the last 15 epochs
+# without strong augmentation); no multi-scale batch resize (the track is fixed at 640 px).
+# Published AP (AODRaw paper, test set): none (not in the paper).
+_base_ = ['mmdet::yolox/yolox_tiny_8xb8-300e_coco.py', './_base_/datasets/aodraw_realtime.py']
+
+model = dict(data_preprocessor=dict(batch_augments=None), bbox_head=dict(num_classes={{_base_.rt_num_classes}}))
+
+train_dataloader = dict(
+    _delete_=True,
+    batch_size=8,
+    num_workers=4,
+    persistent_workers=True,
+    pin_memory=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type='AODRawDataset',
+        data_root={{_base_.rt_data_root}},
+        ann_file={{_base_.rt_train_ann}},
+        data_prefix=dict(img={{_base_.rt_srgb_folder}}),
+        filter_cfg=dict(filter_empty_gt=True, min_size=32),
+        pipeline={{_base_.rt_srgb_train}}))
+val_dataloader = dict(
+    _delete_=True,
+    batch_size=8,
+    num_workers=4,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='AODRawDataset',
+        data_root={{_base_.rt_data_root}},
+        ann_file={{_base_.rt_test_ann}},
+        data_prefix=dict(img={{_base_.rt_srgb_folder}}),
+        test_mode=True,
+        pipeline={{_base_.rt_srgb_test}}))
+test_dataloader = val_dataloader
+val_evaluator = dict(_delete_=True, type='AODRawMetric', ann_file={{_base_.rt_evaluator.ann_file}}, preset='aodraw')
+test_evaluator = val_evaluator
+custom_hooks = [
+    dict(type='SyncNormHook', priority=48),
+    dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.0001, update_buffers=True, priority=49)]
