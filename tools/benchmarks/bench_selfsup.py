@@ -209,7 +209,12 @@ def measure(variants: list[Variant], batch: int, repeats: int, amp: bool) -> Non
 def comparison(work: str, ours: float, peer_name: str, theirs: float, unit: str, note: str) -> str:
     """One line in run_all.py's comparison format (ratio = peer / ours: above 1, ours is cheaper)."""
     ratio = theirs / ours if ours else float("nan")
-    return f"{work}: ours {ours:.4g} {unit} | {peer_name} {theirs:.4g} {unit} | ratio {ratio:.3f}x | identical: {note}"
+
+    def plain(value: float) -> str:  # 4 significant digits, never an exponent (run_all.py parses [\d.]+)
+        return f"{value:.4g}" if 1e-3 <= abs(value) < 1e4 else f"{value:.4f}" if abs(value) < 1 else f"{value:.0f}"
+
+    return (f"{work}: ours {plain(ours)} {unit} | {peer_name} {plain(theirs)} {unit} | ratio {ratio:.3f}x | "
+            f"identical: {note}")
 
 
 METRICS = (("flops", "train FLOPs/image", "GFLOP", 1e9, "FLOPs"),
