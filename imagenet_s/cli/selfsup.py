@@ -19,8 +19,9 @@ def selfsup():
 @selfsup.command("export")
 @click.argument("checkpoint", type=click.Path(dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Backbone file to write (BACKBONE.pth).")
-@click.option("--which", type=click.Choice(["teacher", "student"]), default="teacher", show_default=True,
-              help="The EMA teacher (the published choice for iBOT-style methods) or the student.")
+@click.option("--which", type=click.Choice(["teacher", "student"]),
+              help="The EMA teacher (the published choice for iBOT-style methods) or the student. Default: the "
+                   "teacher when the checkpoint has one (iBOT, DINO, SERE, HSSL, MoCo v3, MTE), else the student.")
 def export_cmd(checkpoint, out, which):
     """Write the backbone of a pre-training CHECKPOINT as a plain state dict that MMPretrain's VisionTransformer
     (and the ImageNet-S / AODRaw recipes built on it) load strictly."""

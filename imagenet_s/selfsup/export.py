@@ -22,6 +22,7 @@ import re
 
 import torch
 
+from mmglue.vit_keys import timm_vit_key
 from plumbing.errors import BadInputError, MissingInputError
 from plumbing.files import atomic_write_bytes
 
@@ -34,28 +35,22 @@ TEACHER_PREFIXES: dict[str, str] = {
 }
 WHICH = ("teacher", "student")
 
-# Public DINO / iBOT ViT releases (timm layout) -> MMPretrain VisionTransformer. Applied in order, on whole keys.
-RELEASE_KEY_RULES: tuple[tuple[str, str], ...] = (
-    (r"^patch_embed\.proj\.", "patch_embed.projection."),
-    (r"^blocks\.(\d+)\.norm1\.", r"layers.\1.ln1."),
-    (r"^blocks\.(\d+)\.norm2\.", r"layers.\1.ln2."),
-    (r"^blocks\.(\d+)\.attn\.", r"layers.\1.attn."),
-    (r"^blocks\.(\d+)\.mlp\.fc1\.", r"layers.\1.ffn.layers.0.0."),
-    (r"^blocks\.(\d+)\.mlp\.fc2\.", r"layers.\1.ffn.layers.1."),
-    (r"^norm\.", "ln1."),
-)
 # Release entries that are not part of the ViT backbone: iBOT's mask embedding, DINO/iBOT heads, a fc classifier.
 RELEASE_DROPPED = re.compile(r"^(masked_embed|mask_token|head\.|fc\.|fc_norm\.)")
 # Wrappers of the official training scripts around the ViT keys.
 RELEASE_WRAPPERS = ("module.", "backbone.")
 
 
-def backbone_state(state: dict, which: str = "teacher", source: str = "checkpoint") -> tuple[dict, str]:
-    """The backbone tensors of a training ``state_dict`` with their prefix removed, and that prefix.
+def backbone_state(state: dict, which: str | None = "teacher", source: str = "checkpoint") -> tuple[dict, str]:
+    """The backbone tensors of a training ``state_dict`` with their prefix removed, and that prefix. ``which=None``:
+    the teacher when the checkpoint has one (iBOT-style methods, MoCo v3), else the student (MAE, PR-MIM).
 
     Raises:
         BadInputError: ``which`` is not teacher/student, or no tensor has the prefix (the message names ``source``
             and the prefixes tried)."""
+    if which is None:
+        has_teacher = any(k.startswith(tuple(TEACHER_PREFIXES.values())) for k in state)
+        which = "teacher" if has_teacher else "student"
     if which not in WHICH:
         raise BadInputError(f"--which {which!r}: choose teacher or student")
     prefixes = [STUDENT_PREFIX] if which == "student" else list(TEACHER_PREFIXES.values())
@@ -84,11 +79,13 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     return checkpoint
 
 
-def export_backbone(checkpoint_path: str | os.PathLike, out: str | os.PathLike, which: str = "teacher") -> dict:
-    """Write the ``which`` backbone of a training checkpoint to ``out`` (atomically); returns the written ``meta``
-    (``which``, ``prefix``, ``num_tensors``, ``source``, and the run's ``epoch``/``iter`` when recorded)."""
+def export_backbone(checkpoint_path: str | os.PathLike, out: str | os.PathLike, which: str | None = None) -> dict:
+    """Write the ``which`` backbone (None: the teacher where there is one, see ``backbone_state``) of a training
+    checkpoint to ``out`` (atomically); returns the written ``meta`` (``which``, ``prefix``, ``num_tensors``,
+    ``source``, and the run's ``epoch``/``iter`` when recorded)."""
     checkpoint = read_checkpoint(checkpoint_path)
     state, prefix = backbone_state(checkpoint.get("state_dict", checkpoint), which, os.fspath(checkpoint_path))
+    which = "student" if prefix == STUDENT_PREFIX else "teacher"
     run_meta = checkpoint.get("meta") or {}
     meta = {"which": which, "prefix": prefix, "num_tensors": len(state), "source": os.fspath(checkpoint_path),
             **{k: run_meta[k] for k in ("epoch", "iter") if isinstance(run_meta.get(k), int)}}
@@ -101,8 +98,8 @@ def export_backbone(checkpoint_path: str | os.PathLike, out: str | os.PathLike, 
 def convert_release_state(state: dict) -> dict:
     """A DINO/iBOT release state dict (timm layout: ``cls_token``, ``pos_embed``, ``patch_embed.proj.*``,
     ``blocks.N.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}.*``, ``norm.*``; possibly under ``teacher``/
-    ``student``/``state_dict`` and ``module.``/``backbone.`` wrappers) -> MMPretrain ``VisionTransformer`` keys.
-    Heads and the mask embedding are dropped (``RELEASE_DROPPED``)."""
+    ``student``/``state_dict`` and ``module.``/``backbone.`` wrappers) -> MMPretrain ``VisionTransformer`` keys
+    (``mmglue.vit_keys``). Heads and the mask embedding are dropped (``RELEASE_DROPPED``)."""
     for entry in ("teacher", "state_dict", "model"):
         if isinstance(state.get(entry), dict):
             state = state[entry]
@@ -112,9 +109,7 @@ def convert_release_state(state: dict) -> dict:
             key = key.removeprefix(wrapper)
         if RELEASE_DROPPED.match(key):
             continue
-        for pattern, replacement in RELEASE_KEY_RULES:
-            key = re.sub(pattern, replacement, key)
-        converted[key] = value
+        converted[timm_vit_key(key)] = value
     return converted
 
 

@@ -18,6 +18,7 @@ defaults (``deit-tiny`` at 64 px); use the real base (``--arch base``, 224 px) o
 """
 from __future__ import annotations
 
+import logging
 import os
 import random
 import time
@@ -82,14 +83,11 @@ def search_aux_heads(images: str | os.PathLike, candidates: list[str] | None = N
     Returns ``{'proxy', 'arch', 'image_size', 'steps', 'images', 'candidates': [{'rank', 'head', 'kind', 'depth',
     'params', 'discrepancy', 'cka', 'loss_first', 'loss_last', 'seconds'}, ...]}`` sorted by rank.
     Raises BadInputError (unknown candidate, sizes) and MissingInputError (no images)."""
-    from mmengine.dataset import default_collate
-    from mmengine.logging import MessageHub
-    from mmengine.optim import OptimWrapper
+    from mmengine.logging import MessageHub, MMLogger
     from mmengine.registry import init_default_scope
-    from mmpretrain.registry import MODELS, TRANSFORMS
+    from mmpretrain.registry import TRANSFORMS
 
     from imagenet_s.selfsup import hssl  # noqa: F401  (registration)
-    from imagenet_s.selfsup.vit import vit_tokens
 
     names = list(candidates or CANDIDATES)
     unknown = [n for n in names if n not in CANDIDATES]
@@ -113,6 +111,29 @@ def search_aux_heads(images: str | os.PathLike, candidates: list[str] | None = N
     hub.update_info("max_iters", steps)
     hub.update_info("epoch", 0)
     eval_files = files[:batch_size]
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # MMEngine reports every initialised tensor on stdout otherwise
+    try:
+        rows = _score_candidates(names, files, eval_files, train_pipe, eval_pipe, arch, image_size, patch_size, steps,
+                                 batch_size, lr, seed, show_progress)
+    finally:
+        logger.setLevel(level)
+    rows.sort(key=lambda r: -r["discrepancy"])
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
+    return dict(proxy=PROXY, arch=arch, image_size=image_size, steps=steps, images=len(files),
+                candidates=[{"rank": r.pop("rank"), **r} for r in rows])
+
+
+def _score_candidates(names, files, eval_files, train_pipe, eval_pipe, arch, image_size, patch_size, steps,
+                      batch_size, lr, seed, show_progress) -> list[dict]:
+    from mmengine.dataset import default_collate
+    from mmengine.optim import OptimWrapper
+    from mmpretrain.registry import MODELS
+
+    from imagenet_s.selfsup.vit import vit_tokens
+
     rows = []
     bar = progress_bar(len(names) * steps, desc="proxy pre-training", unit="step", enabled=show_progress)
     for name in names:
@@ -121,7 +142,10 @@ def search_aux_heads(images: str | os.PathLike, candidates: list[str] | None = N
         np.random.seed(seed)
         torch.manual_seed(seed)
         cfg = _model_cfg(arch, image_size, patch_size, CANDIDATES[name])
-        backbone = MODELS.build(cfg["backbone"])
+        try:
+            backbone = MODELS.build(cfg["backbone"])
+        except (KeyError, AssertionError, ValueError) as exc:
+            raise BadInputError(f"--arch {arch!r}: not an MMPretrain VisionTransformer arch ({exc})") from None
         cfg["head"]["in_channels"] = backbone.embed_dims
         torch.manual_seed(seed)
         model = MODELS.build(cfg)
@@ -147,8 +171,4 @@ def search_aux_heads(images: str | os.PathLike, candidates: list[str] | None = N
                          params=sum(p.numel() for p in model.aux_head.parameters()), discrepancy=1.0 - cka, cka=cka,
                          loss_first=losses[0], loss_last=losses[-1], seconds=time.perf_counter() - start))
     bar.close()
-    rows.sort(key=lambda r: -r["discrepancy"])
-    for rank, row in enumerate(rows, 1):
-        row["rank"] = rank
-    return dict(proxy=PROXY, arch=arch, image_size=image_size, steps=steps, images=len(files),
-                candidates=[{"rank": r.pop("rank"), **r} for r in rows])
+    return rows

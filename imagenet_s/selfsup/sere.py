@@ -162,21 +162,21 @@ class SERE(IBOT):
         boxes = self.view_boxes(data_samples, len(student), student[0].tokens.cls.device)
         num_heads = self.backbone.layers[0].attn.num_heads
         spatial, channel, pairs = student[0].cls_logits.new_zeros(()), student[0].cls_logits.new_zeros(()), 0
+        s_spatial = [spatial_relation(self.relation_features(s, "spatial", True), num_heads) for s in student]
+        s_channel = [channel_relation(self.relation_features(s, "channel", True), s.tokens.grid[0]) for s in student]
         for t in teacher:
             with torch.no_grad():
                 t_spatial = spatial_relation(self.relation_features(t, "spatial", False), num_heads)
                 t_channel = channel_relation(self.relation_features(t, "channel", False), t.tokens.grid[0])
-            for s in student:
+            for v, s in enumerate(student):
                 if s.index == t.index:
                     continue
                 size = self.spatial_grid[0 if s.index < self.num_global_views else 1]
                 grid_t, grid_s, valid = overlap_grids(boxes[t.index], boxes[s.index], size)
-                s_spatial = spatial_relation(self.relation_features(s, "spatial", True), num_heads)
                 spatial = spatial + relation_loss(align_relation(t_spatial, t.tokens.grid, grid_t),
-                                                  align_relation(s_spatial, s.tokens.grid, grid_s),
+                                                  align_relation(s_spatial[v], s.tokens.grid, grid_s),
                                                   self.spatial_temperature, valid)
-                s_channel = channel_relation(self.relation_features(s, "channel", True), s.tokens.grid[0])
-                channel = channel + relation_loss(t_channel, s_channel, self.channel_temperature)
+                channel = channel + relation_loss(t_channel, s_channel[v], self.channel_temperature)
                 pairs += 1
         pairs = max(pairs, 1)
         return {"loss_spatial": self.alpha * spatial / pairs, "loss_channel": self.beta * channel / pairs}

@@ -89,7 +89,7 @@ def test_export_bad_input_is_one_error_line(tmp_path):
         assert result.exit_code == 2 and result.output.startswith("error: "), result.output
     torch.save({"state_dict": {"head.w": torch.zeros(1)}}, tmp_path / "nobackbone.pth")
     result = CliRunner().invoke(main, ["selfsup", "export", str(tmp_path / "nobackbone.pth"), "--out",
-                                       str(tmp_path / "o.pth")])
+                                       str(tmp_path / "o.pth"), "--which", "teacher"])
     assert result.exit_code == 2 and "no teacher backbone" in result.output
     assert not (tmp_path / "o.pth").exists()
 
@@ -119,3 +119,12 @@ def test_export_loads_strictly_into_an_aodraw_detection_recipe_on_the_vit(tmp_pa
     assert all(torch.equal(v, exported[k]) for k, v in detector.backbone.state_dict().items())
     feats = detector.extract_feat(torch.randn(1, 3, 64, 64))
     assert len(feats) == cfg.model.neck.num_outs and feats[0].shape[1] == cfg.model.neck.out_channels
+
+
+def test_export_defaults_to_the_teacher_where_there_is_one(tmp_path):
+    ckpt = _trained_checkpoint(tmp_path)
+    out = tmp_path / "default.pth"
+    assert CliRunner().invoke(main, ["selfsup", "export", str(ckpt), "--out", str(out)]).exit_code == 0
+    assert torch.load(out, weights_only=True)["meta"]["which"] == "teacher"
+    mae = {"backbone.cls_token": torch.zeros(1), "neck.decoder_pos_embed": torch.zeros(1)}
+    assert backbone_state(mae, None) == ({"cls_token": mae["backbone.cls_token"]}, "backbone.")

@@ -32,5 +32,9 @@ def test_search_head_prints_a_ranked_table_and_json(image_folder, tmp_path):
     scores = [r["discrepancy"] for r in data["candidates"]]
     assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
     assert data["steps"] == 2 and data["images"] == 8
+    as_json = CliRunner().invoke(main, [*args[:-2], "--candidates", "mixer-1", "--format", "json"])
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout)["candidates"][0]["head"] == "mixer-1"
     bad = CliRunner().invoke(main, ["selfsup", "search-head", str(image_folder), "--candidates", "nope"])
     assert bad.exit_code == 2 and bad.output.startswith("error: unknown candidate head")
+    bad = CliRunner().invoke(main, ["selfsup", "search-head", str(image_folder), "--arch", "vit-xxl"])
+    assert bad.exit_code == 2 and bad.output.startswith("error: --arch 'vit-xxl'"), bad.output

@@ -4,5 +4,7 @@
 _base_ = ['./_base_/ibot_vit-small-p16_multicrop_in1k.py']
 model = dict(type='SERE', alpha=0.2, beta=0.5, spatial_temperature=0.5, channel_temperature=0.1,
              spatial_grid=(13, 6))
-published = dict(source='SERE (TPAMI 2023): ImageNet-1k fine-tuning after 100 epochs of pre-training',
-                 imagenet_finetune_top1=81.5)
+published = dict(source='SERE (TPAMI 2023): ImageNet-1k fine-tuning after 100 epochs of pre-training; ImageNet-S '
+                        '919 semi-supervised fine-tuning of the released backbone (val / test mIoU, the segmentation '
+                        'recipe vit-s16_sere-ssl_imagenet-s919)',
+                 imagenet_finetune_top1=81.5, imagenet_s919_semi_miou_val_test=(41.0, 40.2))

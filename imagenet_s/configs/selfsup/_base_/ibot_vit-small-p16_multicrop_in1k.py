@@ -67,5 +67,7 @@ param_scheduler = [
          begin=0, end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+# DDP: the frozen last layer (first epochs) and unused local-view heads get no gradient in some steps
+find_unused_parameters = True
 auto_scale_lr = dict(base_batch_size=1024)  # --auto-scale-lr: lr scaled linearly to the effective batch
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))
