@@ -35,8 +35,12 @@ SAMPLINGS = ("furthest", "random")
 
 
 def _gather_tokens(tokens: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """Rows ``index`` (B, n) of ``tokens`` (B, L, C) -> (B, n, C)."""
-    return tokens.gather(1, index.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]))
+    """Rows ``index`` (B, ...) of ``tokens`` (B, L, C) -> (B, ..., C). Through ``index_select`` on the flattened
+    batch: unlike ``gather``, its backward keeps only the index, not a copy of ``tokens``."""
+    batch, length, dims = tokens.shape
+    offsets = torch.arange(batch, device=index.device).view(-1, *([1] * (index.dim() - 1))) * length
+    rows = tokens.reshape(batch * length, dims).index_select(0, (index + offsets).reshape(-1))
+    return rows.view(*index.shape, dims)
 
 
 def _scatter_tokens(tokens: torch.Tensor, index: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
@@ -119,9 +123,7 @@ class ProgressiveReconstructor(BaseModule):
         for group in stage_order(thrown, decoded, grid, self.num_stages):
             k = min(self.num_neighbours, int(decoded.sum(1).min()))
             near = dist[group].masked_fill(~decoded.unsqueeze(1), float("inf")).topk(k, dim=2, largest=False)
-            batch, count = group.shape
-            neighbours = memory.gather(1, near.indices.view(batch, count * k, 1).expand(-1, -1, memory.shape[-1]))
-            out = self.layer(_gather_tokens(queries, group), neighbours.view(batch, count, k, -1))
+            out = self.layer(_gather_tokens(queries, group), _gather_tokens(memory, near.indices))
             tokens = _scatter_tokens(tokens, group, out)
             memory = _scatter_tokens(memory, group, self.layer.project(out))
             decoded = decoded.scatter(1, group, True)

@@ -81,3 +81,21 @@ def test_recipe_trains_and_exports_a_plain_backbone(recipe, images, tmp_path):
     exported = torch.load(out, map_location="cpu", weights_only=True)["state_dict"]
     vit = MODELS.build(dict(type="VisionTransformer", arch=ARCH, img_size=32, patch_size=8))
     vit.load_state_dict(exported, strict=True)  # ... and is not in the export: the base structure exactly
+
+
+OURS = ("mae_", "partial_", "prmim_", "mocov3_", "mte_")
+
+
+def test_every_recipe_of_ours_reads_and_names_registered_parts():
+    from mmengine.config import Config
+
+    recipes = sorted(p for p in RECIPES.glob("*.py") if p.name.startswith(OURS))
+    assert len(recipes) == 9
+    for path in recipes:
+        cfg = Config.fromfile(str(path))  # imports its custom_imports
+        for part in (cfg.model, cfg.model.backbone, cfg.model.get("neck"), cfg.model.get("head")):
+            if part is not None:
+                assert MODELS.get(part.type) is not None, (path.name, part.type)
+        if path.name.startswith("mte_"):
+            assert cfg.model.type.startswith("MTE") and cfg.model.mte.num_aux_cls == 3, path.name
+            assert cfg.published.imagenet_finetune_top1 is None and len(cfg.published) == 2, path.name

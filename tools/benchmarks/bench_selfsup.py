@@ -209,7 +209,12 @@ def measure(variants: list[Variant], batch: int, repeats: int, amp: bool) -> Non
 def comparison(work: str, ours: float, peer_name: str, theirs: float, unit: str, note: str) -> str:
     """One line in run_all.py's comparison format (ratio = peer / ours: above 1, ours is cheaper)."""
     ratio = theirs / ours if ours else float("nan")
-    return f"{work}: ours {ours:.4g} {unit} | {peer_name} {theirs:.4g} {unit} | ratio {ratio:.3f}x | identical: {note}"
+
+    def plain(value: float) -> str:  # 4 significant digits, never an exponent (run_all.py parses [\d.]+)
+        return f"{value:.4g}" if 1e-3 <= abs(value) < 1e4 else f"{value:.4f}" if abs(value) < 1 else f"{value:.0f}"
+
+    return (f"{work}: ours {plain(ours)} {unit} | {peer_name} {plain(theirs)} {unit} | ratio {ratio:.3f}x | "
+            f"identical: {note}")
 
 
 METRICS = (("flops", "train FLOPs/image", "GFLOP", 1e9, "FLOPs"),
@@ -262,36 +267,51 @@ def bench_prmim(args) -> None:
 
 
 def bench_mte(args) -> None:
-    """MoCo v3 ViT-S/16 with and without MTE: training overhead and (zero) inference overhead."""
+    """MTE against its base: MoCo v3 ViT-S/16 (two 224 px views) and iBOT ViT-S/16 (the shipped recipes' models, 2
+    global 224 px and 10 local 96 px views, also on the CPU: a tiny ViT would misstate the share of the per-token
+    projection head): training overhead, and the exported backbone's (zero) inference overhead."""
     batch = max(args.batch, 2)  # the projection neck's BatchNorm needs two samples
+    memory_batch = max(args.memory_batch, 2)
     torch.manual_seed(0)
     views = [torch.randn(batch, 3, 224, 224, device=args.device) for _ in range(2)]
-    large = [torch.randn(max(args.memory_batch, 2), 3, 224, 224, device=args.device) for _ in range(2)]
-    base = Variant("MoCo v3", build_model("mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device), views,
-                   memory_inputs=large)
-    mte = Variant("MTE (MoCo v3 ViT-S/16, 3 aux [CLS] + 2 pooled)",
-                  build_model("mte_mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device), views,
-                  memory_inputs=large)
-    measure([base, mte], batch, args.repeats, args.amp)
-    report(mte, base, batch, max(args.memory_batch, 2), seed=False)
+    large = [torch.randn(memory_batch, 3, 224, 224, device=args.device) for _ in range(2)]
+    pairs = [(Variant("MoCo v3", build_model("mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device),
+                      views, memory_inputs=large),
+              Variant("MTE (MoCo v3 ViT-S/16, 3 aux [CLS] + 2 pooled)",
+                      build_model("mte_mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py", args.device), views,
+                      memory_inputs=large))]
+    tiny = False
+    global_size, local_size, num_local = 224, 96, 10
+    distill_views, samples = distill_inputs(batch, global_size, local_size, num_local, 16, args.device)
+    distill_large, large_samples = distill_inputs(memory_batch, global_size, local_size, num_local, 16, args.device)
+    pairs.append(tuple(
+        Variant(name, WithSamples(build_distill_model(config, args.device, tiny),
+                                  {batch: samples, memory_batch: large_samples}), distill_views,
+                memory_inputs=distill_large)
+        for name, config in (("iBOT", "ibot_vit-small-p16_8xb128-coslr-100e_in1k.py"),
+                             ("MTE (iBOT ViT-S/16, 3 aux [CLS] + 2 pooled)",
+                              "mte_ibot_vit-small-p16_8xb128-coslr-100e_in1k.py"))))
+    measure([variant for pair in pairs for variant in pair], batch, args.repeats, args.amp)
+    for base, mte in pairs:
+        report(mte, base, batch, memory_batch, seed=False)
+        base_model, mte_model = (getattr(v.model, "model", v.model) for v in (base, mte))
+        exported = {k.removeprefix("backbone."): v for k, v in mte_model.state_dict().items()
+                    if k.startswith("backbone.")}
+        same_names = list(exported) == [k.removeprefix("backbone.") for k in base_model.state_dict()
+                                        if k.startswith("backbone.")]
+        for model in (base_model.backbone, mte_model.backbone):
+            model.eval()
+        image = (base.inputs[0] if isinstance(base.inputs, list) else base.inputs)[:1]
 
-    exported = {k.removeprefix("backbone."): v for k, v in mte.model.state_dict().items()
-                if k.startswith("backbone.")}
-    same_names = list(exported) == [k.removeprefix("backbone.") for k in base.model.state_dict()
-                                    if k.startswith("backbone.")]
-    for model in (base.model.backbone, mte.model.backbone):
-        model.eval()
-    image = views[0][:1]
+        def inference_flops(backbone, image=image) -> int:
+            with FlopCounterMode(display=False) as counter, torch.no_grad():
+                backbone(image)
+            return counter.get_total_flops()
 
-    def inference_flops(backbone) -> int:
-        with FlopCounterMode(display=False) as counter, torch.no_grad():
-            backbone(image)
-        return counter.get_total_flops()
-
-    ours, theirs = inference_flops(mte.model.backbone), inference_flops(base.model.backbone)
-    print(comparison("MTE exported ViT-S/16 inference FLOPs/image", ours / 1e9, "MoCo v3", theirs / 1e9, "GFLOP",
-                     f"{'yes' if same_names and ours == theirs else 'no'} (same parameter names: "
-                     f"{'yes' if same_names else 'no'}, {len(exported)} tensors)"), flush=True)
+        ours, theirs = inference_flops(mte_model.backbone), inference_flops(base_model.backbone)
+        print(comparison(f"{mte.name.split(',')[0]}) exported backbone inference FLOPs/image", ours / 1e9, base.name,
+                         theirs / 1e9, "GFLOP", f"{'yes' if same_names and ours == theirs else 'no'} (same parameter "
+                         f"names: {'yes' if same_names else 'no'}, {len(exported)} tensors)"), flush=True)
 
 
 DISTILL_RECIPES = {"iBOT": "ibot_vit-small-p16_8xb128-coslr-100e_in1k.py",

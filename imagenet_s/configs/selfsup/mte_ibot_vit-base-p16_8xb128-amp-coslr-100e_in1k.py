@@ -19,5 +19,5 @@ model = dict(
     num_global_views=2, student_temperature=0.1, teacher_temperature=0.07, warmup_teacher_temperature=0.04,
     warmup_teacher_temperature_epochs=50, center_momentum=0.9, teacher_momentum=0.996,
     loss_weights=dict(cls=1.0, patch=1.0), freeze_last_layer_epochs=3)
-published = dict(source='none: MTE published no code or recipe; this is our design (docs/selfsup.md)',
+published = dict(_delete_=True, source='none: MTE published no code or recipe; this is our design (docs/selfsup.md)',
                  imagenet_finetune_top1=None)

@@ -8,5 +8,5 @@ _base_ = ['./ibot_vit-small-p16_8xb128-coslr-100e_in1k.py']
 custom_imports = dict(imports=['imagenet_s.selfsup.ibot', 'imagenet_s.selfsup.mte'], allow_failed_imports=False)
 
 model = dict(type='MTEIBOT', mte=dict(num_aux_cls=3, num_pooled=2, aux_weight=1.0, distill_weight=1.0))
-published = dict(source='none: MTE published no code or recipe; this is our design (docs/selfsup.md)',
+published = dict(_delete_=True, source='none: MTE published no code or recipe; this is our design (docs/selfsup.md)',
                  imagenet_finetune_top1=None)

@@ -5,3 +5,5 @@ _base_ = ['./mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py']
 custom_imports = dict(imports=['imagenet_s.selfsup.mte'], allow_failed_imports=False)
 
 model = dict(type='MTEMoCoV3', mte=dict(num_aux_cls=3, num_pooled=2, aux_weight=1.0, distill_weight=1.0))
+published = dict(source='none: MTE published no code or recipe; this is our design (docs/selfsup.md)',
+                 imagenet_finetune_top1=None)
