@@ -11,10 +11,10 @@ import pytest
 from train_extra import CI
 
 HERE = Path(__file__).parent
-TRAIN_FOLDERS = (HERE / "mmdet", HERE / "stack")
+TRAIN_FOLDERS = (HERE / "mmdet", HERE / "mmseg", HERE / "stack")
 TRAIN_MODULES = (HERE / "pretrain" / "test_trainer.py", HERE / "pretrain" / "test_unprocess.py")
 
-collect_ignore_glob = [] if CI or importlib.util.find_spec("mmcv") else ["mmdet/*"]
+collect_ignore_glob = [] if CI or importlib.util.find_spec("mmcv") else ["mmdet/*", "mmseg/*"]
 
 
 def pytest_configure(config):

@@ -112,6 +112,7 @@ class ImageNetSDataset(BaseSegDataset):
                  ann_file: str = "", categories: str | None = None, **kwargs):
         self.subset, self.split = int(subset), split
         image_dir, mask_dir = split_folders(split)
+        self.has_masks = mask_dir is not None
         root = subset_root(data_root or "", self.subset)
         classes = class_names(self.subset, categories, root / image_dir)
         metainfo = {"classes": classes, "palette": palette(len(classes)), **(kwargs.pop("metainfo", None) or {})}
@@ -124,7 +125,7 @@ class ImageNetSDataset(BaseSegDataset):
         """One entry per image: ``img_path``, ``seg_map_path`` (None for ``test``), ``name`` (the mask name
         ``wnid/NAME.png``), ``label_map`` None and ``reduce_zero_label`` False; sorted by name."""
         image_dir = self.data_prefix.get("img_path", "")
-        mask_dir = self.data_prefix.get("seg_map_path") or None
+        mask_dir = self.data_prefix.get("seg_map_path") if self.has_masks else None
         names = None
         if self.ann_file:
             names = [line.split()[0] for line in lists.read_lines(self.ann_file)]
