@@ -7,9 +7,12 @@ Layouts (``auto`` detects them from the keys):
   a plain backbone state dict in MMPretrain's names, no ``backbone.`` prefix (optionally under ``state_dict``).
 - ``mmpretrain``: an MMPretrain/MMEngine checkpoint (``state_dict`` with ``backbone.``-prefixed keys; the neck and
   head are left out).
-- ``timm``: ViT releases in timm's names: MAE (``model``; its decoder and ``mask_token`` left out), DINO, iBOT and
-  SERE (``teacher``/``student``/``state_dict``, with ``module.``/``backbone.`` prefixes; projection heads left out).
-- ``torchvision``: torchvision's ResNet (``fc`` left out); its names are MMPretrain ResNet's.
+- ``timm``: ViT releases in timm's names: MAE (``model``; its decoder and ``mask_token`` left out; a fine-tuned MAE
+  checkpoint's ``fc_norm`` becomes the final norm when there is no ``norm``), DINO, iBOT and SERE
+  (``teacher``/``student``/``state_dict``, with ``module.``/``backbone.`` prefixes; projection heads left out).
+- ``torchvision``: torchvision's ResNet (``fc`` left out); its names are MMPretrain ResNet's. PASS/SwAV
+  ResNet-50 checkpoints are this layout with DDP's ``module.`` prefix (stripped) and ``projection_head``/``prototypes``
+  (left out).
 
 What is "left out" is the parts of a whole-model checkpoint that are not the backbone (listed in ``NOT_BACKBONE``);
 every other key must load and every backbone parameter must be loaded.
@@ -25,7 +28,8 @@ from plumbing.errors import BadInputError, UnknownNameError
 
 LAYOUTS = ("auto", "toolkit", "mmpretrain", "timm", "torchvision")
 CONTAINERS = ("state_dict", "model", "module")
-NOT_BACKBONE = re.compile(r"^(decoder|decoder_.*|mask_token|head|heads|fc|neck|fc_norm|projector|predictor)(\.|$)")
+NOT_BACKBONE = re.compile(r"^(decoder|decoder_.*|mask_token|head|heads|fc|neck|fc_norm|projector|predictor|"
+                          r"projection_head|prototypes)(\.|$)")
 _TIMM_VIT = ((r"^patch_embed\.proj\.", "patch_embed.projection."),
              (r"^blocks\.(\d+)\.norm1\.", r"layers.\1.ln1."),
              (r"^blocks\.(\d+)\.norm2\.", r"layers.\1.ln2."),
@@ -88,6 +92,11 @@ def convert(state: dict, layout: str) -> dict:
     if layout == "auto":
         layout = detect_layout(state)
     out = {}
+    if layout == "timm":
+        stripped = {_strip(k) for k in state}
+        if "fc_norm.weight" in stripped and "norm.weight" not in stripped:  # MAE fine-tuned with global pooling
+            state = {k.replace("fc_norm.", "norm.") if _strip(k).startswith("fc_norm.") else k: v
+                     for k, v in state.items()}
     for key, value in state.items():
         if layout == "mmpretrain":
             if not key.startswith("backbone."):
@@ -97,6 +106,8 @@ def convert(state: dict, layout: str) -> dict:
             key = _strip(key)
             for pattern, repl in _TIMM_VIT:
                 key = re.sub(pattern, repl, key)
+        elif key.startswith("module."):  # saved from a DDP-wrapped model (PASS, SwAV)
+            key = key[len("module."):]
         if not NOT_BACKBONE.match(key):
             out[key] = value
     return out
