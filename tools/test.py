@@ -58,9 +58,11 @@ def main():
         if args.out:
             evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]
             cfg.test_evaluator = [*evaluators, dict(type="DumpDetResults", out_file_path=args.out)]
-    if args.show_dir:
-        cfg.default_hooks.visualization.update(draw=True, **({"test_out_dir": args.show_dir} if not segmentation
-                                                             else {"interval": 1}))
+    if args.show_dir and segmentation:  # MMSegmentation's habit: the visualizer saves under the show dir
+        cfg.default_hooks.visualization.update(draw=True, interval=1)
+        cfg.visualizer.save_dir = args.show_dir
+    elif args.show_dir:
+        cfg.default_hooks.visualization.update(draw=True, test_out_dir=args.show_dir)
     launch.build_runner(cfg).test()
 
 

@@ -23,7 +23,8 @@ from imagenet_s import lists
 from plumbing.errors import BadInputError, UnknownNameError
 
 SUBSETS = (50, 300, 919)
-SPLITS = {"train-semi": ("train-semi", "train-semi-segmentation"),
+SPLITS = {"train": ("train", None),  # masks from elsewhere (pseudo labels): data_prefix.seg_map_path
+          "train-semi": ("train-semi", "train-semi-segmentation"),
           "validation": ("validation", "validation-segmentation"),
           "test": ("test", None)}
 IMAGE_SUFFIXES = (".JPEG", ".jpeg", ".jpg", ".JPG", ".png")
@@ -96,7 +97,8 @@ class ImageNetSDataset(BaseSegDataset):
 
     Args:
         subset: 50, 300 or 919 (the classes N).
-        split: ``train-semi``, ``validation`` or ``test`` (no masks; for inference).
+        split: ``train-semi``, ``validation``, ``test`` (no masks; for inference) or ``train`` (masks only where
+            ``data_prefix.seg_map_path`` points, e.g. PASS pseudo labels at the images' relative paths).
         data_root: the built tree (``ROOT/ImageNetS{N}`` or that folder itself).
         ann_file: optional names list (``wnid/NAME.JPEG [wnid/NAME.png]`` per line, e.g.
             ``ImageNetS_im50_validation.txt``) instead of every image of the split.
@@ -112,7 +114,7 @@ class ImageNetSDataset(BaseSegDataset):
                  ann_file: str = "", categories: str | None = None, **kwargs):
         self.subset, self.split = int(subset), split
         image_dir, mask_dir = split_folders(split)
-        self.has_masks = mask_dir is not None
+        self.has_masks = mask_dir is not None or bool((kwargs.get("data_prefix") or {}).get("seg_map_path"))
         root = subset_root(data_root or "", self.subset)
         classes = class_names(self.subset, categories, root / image_dir)
         metainfo = {"classes": classes, "palette": palette(len(classes)), **(kwargs.pop("metainfo", None) or {})}

@@ -51,8 +51,10 @@ def test_dataset_refuses_missing_masks_and_unknown_splits(tiny_tree, tmp_path):
     victim.unlink()
     with pytest.raises(BadInputError, match="1 of 9 masks missing"):
         _dataset(copy, "train-semi")
-    with pytest.raises(BadInputError, match="split 'train'"):
-        _dataset(copy, "train")
+    with pytest.raises(BadInputError, match="split 'val'"):
+        _dataset(copy, "val")
+    with pytest.raises(BadInputError, match="image folder not found"):
+        _dataset(copy, "train")  # PASS pseudo labels: the train folder, masks where data_prefix points
 
 
 def test_memory_guard_loader_and_output_rule(tiny_tree):
