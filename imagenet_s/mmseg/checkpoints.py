@@ -6,7 +6,8 @@ Layouts (``auto`` detects them from the keys):
 - ``toolkit``: this toolkit's own pre-training exports (``aodraw pretrain export``, ``imagenet-s selfsup export``):
   a plain backbone state dict in MMPretrain's names, no ``backbone.`` prefix (optionally under ``state_dict``).
 - ``mmpretrain``: an MMPretrain/MMEngine checkpoint (``state_dict`` with ``backbone.``-prefixed keys; the neck and
-  head are left out).
+  head are left out); a file without ``backbone.`` keys is read as ``toolkit``. The ``timm`` and ``torchvision``
+  conversions leave MMPretrain's names as they are, so a ``toolkit`` export loads under every recipe's layout.
 - ``timm``: ViT releases in timm's names: MAE (``model``; its decoder and ``mask_token`` left out; a fine-tuned MAE
   checkpoint's ``fc_norm`` becomes the final norm when there is no ``norm``), DINO, iBOT and SERE
   (``teacher``/``student``/``state_dict``, with ``module.``/``backbone.`` prefixes; projection heads left out).
@@ -92,6 +93,8 @@ def convert(state: dict, layout: str) -> dict:
     if layout == "auto":
         layout = detect_layout(state)
     out = {}
+    if layout == "mmpretrain" and not any(k.startswith("backbone.") for k in state):
+        layout = "toolkit"  # a backbone-only file (MMPretrain's names, no prefix), as this toolkit exports
     if layout == "timm":
         stripped = {_strip(k) for k in state}
         if "fc_norm.weight" in stripped and "norm.weight" not in stripped:  # MAE fine-tuned with global pooling

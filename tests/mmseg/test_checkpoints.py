@@ -71,6 +71,7 @@ def test_vit_layouts_load_strictly(vit_s, tmp_path):
         torch.save(content, path)
         assert _same(_build(recipe, path), vit_s), name
     assert _same(_build(recipe, tmp_path / "dino.pth", layout="timm"), vit_s)
+    assert _same(_build(recipe, tmp_path / "toolkit.pth", layout="timm"), vit_s)  # the recipe's own layout
 
 
 def test_resnet_and_convnext_layouts_load_strictly(tmp_path):
@@ -103,3 +104,18 @@ def test_a_key_that_does_not_load_is_an_error(vit_s, tmp_path):
         _build("vit-s16_sere-ssl_imagenet-s50", tmp_path / "shape.pth")
     with pytest.raises(BadInputError, match="not found"):
         _build("vit-s16_sere-ssl_imagenet-s50", tmp_path / "none.pth")
+
+
+def test_raw_pretraining_exports_load_with_the_detection_out_indices(tmp_path):
+    """``aodraw pretrain export`` files of a ConvNeXt-T (four per-stage norms) load strictly once the recipe keeps
+    the detection backbone's outputs, and name the extra norms otherwise."""
+    from imagenet_s.mmseg.launch import build_segmentor, load_config
+
+    cfg = load_config("convnext-t_sup_imagenet-s50", cfg_options={"model.backbone.out_indices": [0, 1, 2, 3]})
+    state = {k: v + 0.5 for k, v in build_segmentor(cfg).backbone.state_dict().items()}
+    torch.save({"state_dict": state, "meta": {"arch": "mmpretrain.ConvNeXt", "backbone": {"arch": "tiny"},
+                                              "step": 10}}, tmp_path / "raw.pth")
+    cfg.model.backbone_checkpoint = str(tmp_path / "raw.pth")
+    assert _same(build_segmentor(cfg, weights=True), state)
+    with pytest.raises(BadInputError, match="unexpected keys \\(first: norm0"):
+        _build("convnext-t_sup_imagenet-s50", tmp_path / "raw.pth")
