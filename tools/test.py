@@ -7,12 +7,13 @@ metric overall and per condition, or the official LUSS metrics of ImageNet-S.
     bash tools/dist_test.sh CONFIG CHECKPOINT 8
 """
 import argparse
+from pathlib import Path
 
 from launch_any import launcher_for
 
 from mmglue.launch import run_arguments
 from plumbing.cli import run_script
-from plumbing.errors import BadInputError
+from plumbing.errors import BadInputError, MissingInputError
 
 
 def parse_args():
@@ -36,6 +37,8 @@ def parse_args():
 
 def main():
     args = parse_args()
+    if not Path(args.checkpoint).is_file():
+        raise MissingInputError(f"{args.checkpoint}: checkpoint file not found")
     launch = launcher_for(args.config)
     segmentation = launch.__name__.startswith("imagenet_s")
     cfg = launch.load_config(args.config, args.work_dir, args.cfg_options, args.launcher)

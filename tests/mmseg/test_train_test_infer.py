@@ -96,3 +96,12 @@ def test_infer_predicts_the_test_split_and_refuses_bad_input(trained, tiny_tree,
     missing = runner.invoke(main, ["infer", str(cfg), str(tmp_path / "none.pth"), "--data-root", str(tiny_tree),
                                    "--mode", "50", "--split", "test", "--out", str(tmp_path / "y")])
     assert missing.exit_code == 2 and "checkpoint file not found" in missing.output
+
+
+def test_tools_follow_the_error_convention(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for args in (["tools/test.py", "vit-s16_sere-ssl_imagenet-s50", str(tmp_path / "none.pth")],
+                 ["tools/train.py", "no-such-recipe_imagenet-s50"]):
+        run = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+        assert run.returncode == 2 and run.stderr.startswith("error: "), run.stderr[-2000:]
+        assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
