@@ -22,12 +22,12 @@ __all__ = ["build_runner", "build_segmentor", "check_recipes", "effective_batch"
 def effective_batch(cfg: Config, world_size: int | None = None) -> int | None:
     """Set ``optim_wrapper.accumulative_counts`` so that per-GPU batch x GPUs x accumulation equals the config's
     ``effective_batch_size`` (the protocol's 256), in place; returns the accumulation (None: no effective batch).
-    ``world_size`` defaults to ``$WORLD_SIZE`` (torchrun) or 1. Raises BadInputError when the batch does not
-    divide."""
+    ``world_size`` defaults to ``$WORLD_SIZE`` (torchrun), else ``$SLURM_NTASKS`` (slurm), else 1. Raises
+    BadInputError when the batch does not divide."""
     target = cfg.get("effective_batch_size")
     if not target or "optim_wrapper" not in cfg:
         return None
-    world = int(world_size or os.environ.get("WORLD_SIZE", 1))
+    world = int(world_size or os.environ.get("WORLD_SIZE") or os.environ.get("SLURM_NTASKS") or 1)
     per_step = cfg.train_dataloader.batch_size * world
     if target % per_step:
         raise BadInputError(f"effective_batch_size {target} is not a multiple of batch_size "
