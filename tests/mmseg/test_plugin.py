@@ -126,3 +126,28 @@ def test_loss_is_finite_and_falls_on_a_fixed_batch(tiny_tree, tmp_path, backbone
         log = model.train_step(batch, optim)
         losses.append(float(log["decode.loss_ce"]))
     assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+
+
+def test_metric_leaves_out_the_distributed_samplers_repeats(monkeypatch):
+    """Rank 1 of 2 over 5 images sees positions 1, 3 and 5; position 5 is the sampler's repeat of image 0."""
+    import imagenet_s.mmseg.metric as metric_module
+    from evaluators.luss import LUSSEvaluator
+    from imagenet_s.mmseg import LUSSMetric
+
+    rng = np.random.default_rng(1)
+    pairs = [(rng.integers(0, 4, (6, 7)), rng.integers(0, 4, (6, 7))) for _ in range(3)]
+    monkeypatch.setattr(metric_module, "get_rank", lambda: 1)
+    monkeypatch.setattr(metric_module, "get_world_size", lambda: 2)
+    metric = LUSSMetric(mean="nan-skip")
+    metric.dataset_meta = {"classes": ("others", *(str(i) for i in range(1, SUBSET + 1)))}
+    for gt, pred in pairs:
+        metric.process({}, [{"gt_sem_seg": {"data": torch.from_numpy(gt)[None]},
+                             "pred_sem_seg": {"data": torch.from_numpy(pred)[None]}}])
+    got = metric.evaluate(5)
+    expected = LUSSEvaluator(SUBSET)
+    for gt, pred in pairs[:2]:
+        expected.update(gt, pred)
+    result = expected.compute()
+    assert got["luss/FMeasure"] == pytest.approx(result.metrics["FMeasure"])
+    assert got["luss/mIoU_official"] == pytest.approx(result.metrics["mIoU"])
+    assert got["luss/mIoU"] == pytest.approx(np.mean(result.ious[:4]))  # nan-skip: the 4 classes present
