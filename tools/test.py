@@ -37,9 +37,9 @@ def parse_args():
 
 def main():
     args = parse_args()
+    launch = launcher_for(args.config)
     if not Path(args.checkpoint).is_file():
         raise MissingInputError(f"{args.checkpoint}: checkpoint file not found")
-    launch = launcher_for(args.config)
     segmentation = launch.__name__.startswith("imagenet_s")
     cfg = launch.load_config(args.config, args.work_dir, args.cfg_options, args.launcher)
     cfg.load_from = args.checkpoint
