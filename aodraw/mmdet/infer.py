@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import os.path as osp
-import resource
 import time
 from pathlib import Path
 
@@ -37,38 +36,17 @@ from aodraw.mmdet.infer_data import (
 from aodraw.mmdet.launch import build_detector, load_config
 from aodraw.mmdet.metric import coco_results
 from aodraw.mmdet.rfnext import rfsearch_hook_cfg
+from mmglue.inference import (
+    AMP_NAMES,
+    MAX_DEFAULT_WORKERS,
+    choose_amp,
+    choose_device,
+    peak_memory_mb,
+    percentiles,
+)
 from plumbing.errors import BadInputError, MissingInputError
 from plumbing.files import write_json
 from plumbing.tables import format_table
-
-AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
-AMP_NAMES = {dtype: name for name, dtype in AMP_DTYPES.items()}
-MAX_DEFAULT_WORKERS = 8
-
-
-def choose_device(device: str | None) -> torch.device:
-    """``cuda`` or ``cpu``; by default CUDA when there is one."""
-    if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device not in ("cuda", "cpu"):
-        raise BadInputError(f"--device: expected cuda or cpu, got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise BadInputError("--device cuda: no CUDA device is available here (use --device cpu)")
-    return torch.device(device)
-
-
-def choose_amp(amp: str | None, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype: by default bf16 on CUDA (fp16 where bf16 is unsupported) and none on the CPU, where bf16
-    is allowed (fast only on CPUs with bf16 units) and fp16 refused."""
-    if amp is None:
-        amp = "off" if device.type == "cpu" else ("bf16" if torch.cuda.is_bf16_supported() else "fp16")
-    if amp == "off":
-        return None
-    if amp not in AMP_DTYPES:
-        raise BadInputError(f"--amp: expected bf16, fp16 or off, got {amp!r}")
-    if device.type == "cpu" and amp == "fp16":
-        raise BadInputError("--amp fp16: half precision needs --device cuda; on the CPU use --amp bf16 or off")
-    return AMP_DTYPES[amp]
 
 
 def autocast_features(model, dtype: torch.dtype) -> None:
@@ -167,17 +145,6 @@ def predict(model, loader, batch_size: int, iou_thr: float, progress: bool = Tru
     return results, batch_times, image_times
 
 
-def _percentiles(seconds: list) -> dict:
-    values = np.array(seconds) * 1000 if seconds else np.full(1, np.nan)
-    return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95))}
-
-
-def _peak_memory_mb(device: torch.device) -> float:
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2 ** 20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-
-
 def run_inference(config: str, checkpoint: str, out: str, images: str | None = None, ann: str | None = None,
                   batch_size: int = 1, amp: str | None = None, slices: str | None = None, device: str | None = None,
                   workers: int | None = None, nms_iou: float = 0.6, report: str | None = None,
@@ -241,8 +208,8 @@ def run_inference(config: str, checkpoint: str, out: str, images: str | None = N
                        for im, r in zip(image_list, results)], "categories": categories}, indent=False)
     summary = {"images": len(image_list), "detections": len(detections), "seconds": seconds,
                "images_per_s": len(image_list) / seconds, "batch_size": batch_size, "batches": len(batch_times),
-               "latency_batch_ms": _percentiles(batch_times), "latency_image_ms": _percentiles(image_times),
-               "peak_memory_mb": _peak_memory_mb(dev),
+               "latency_batch_ms": percentiles(batch_times), "latency_image_ms": percentiles(image_times),
+               "peak_memory_mb": peak_memory_mb(dev),
                "peak_memory_kind": "cuda allocated" if dev.type == "cuda" else "process RSS", "device": dev.type,
                "amp": AMP_NAMES.get(amp_dtype, "off"), "workers": workers, "slices": slices}
     if latency or export:

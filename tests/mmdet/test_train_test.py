@@ -103,7 +103,8 @@ def test_tools_refuse_an_unknown_config_in_one_line(args, words):
     run = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 2 and "Traceback" not in run.stderr
     lines = [line for line in run.stderr.splitlines() if line.strip()]
-    assert lines[-1] == f"error: {words} (see `aodraw recipes list`)" and len(lines) == 1, run.stderr
+    assert lines[-1] == f"error: {words} (see `aodraw recipes list` and `imagenet-s recipes list`)", run.stderr
+    assert len(lines) == 1, run.stderr
 
 
 def test_tools_test_usage_error_exits_2():

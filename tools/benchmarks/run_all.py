@@ -7,7 +7,7 @@ Each benchmark prints its comparisons as
 the table gathers those lines (ratio > 1: ours is faster). A benchmark that fails is listed with its exit code and
 the run ends with exit code 1.
 
-    python tools/benchmarks/run_all.py [--only detection luss raw unprocess inference selfsup realtime]
+    python tools/benchmarks/run_all.py [--only detection luss raw unprocess inference selfsup realtime seg-inference]
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from plumbing.tables import format_table  # noqa: E402
 HERE = Path(__file__).parent
 BENCHMARKS = {"detection": "bench_detection.py", "luss": "bench_luss.py", "raw": "bench_raw.py",
               "unprocess": "bench_unprocess.py", "inference": "bench_infer.py", "selfsup": "bench_selfsup.py",
-              "realtime": "bench_realtime.py"}
+              "realtime": "bench_realtime.py", "seg-inference": "bench_seg_infer.py"}
 COMPARISON = re.compile(r"^(?P<work>[^|]+?): ours(?: \([^)]*\))? (?P<ours>[\d.]+|n/a)(?: (?P<unit>[a-zA-Z/]+))? \| "
                         r"(?P<peer>.+?) (?P<theirs>[\d.]+|n/a)(?: [a-zA-Z/]+)? \| ratio (?P<ratio>\S+) \| "
                         r"identical: (?P<identical>.*)$")

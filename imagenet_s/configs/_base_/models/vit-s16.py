@@ -1,0 +1,8 @@
+# ViT-S/16 (MMPretrain's VisionTransformer, arch deit-small: 384 dims, 12 layers, 6 heads): final LayerNorm on the
+# patch tokens, logits at stride 16.
+_base_ = ['./segmentor.py']
+model = dict(
+    backbone=dict(type='mmpretrain.VisionTransformer', arch='deit-small', img_size=224, patch_size=16,
+                  out_type='featmap', final_norm=True, with_cls_token=True, drop_path_rate=0.1,
+                  interpolate_mode='bicubic'),
+    decode_head=dict(in_channels=384))

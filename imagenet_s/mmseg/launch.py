@@ -1,0 +1,100 @@
+"""Training, testing and building entry points for the ImageNet-S recipes (behind ``tools/train.py``,
+``tools/test.py``, ``imagenet-s recipes check`` and ``imagenet-s infer``)."""
+from __future__ import annotations
+
+import copy
+import os
+import os.path as osp
+import time
+from collections.abc import Iterator
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from imagenet_s.recipes import RECIPES, Recipe, resolve_config
+from mmglue.launch import read_config, without_pretrained_weights
+from mmglue.rfnext import apply_rfsearch, rfsearch_hook_cfg
+from plumbing.errors import BadInputError
+
+__all__ = ["build_runner", "build_segmentor", "check_recipes", "effective_batch", "load_config"]
+
+
+def effective_batch(cfg: Config, world_size: int | None = None) -> int | None:
+    """Set ``optim_wrapper.accumulative_counts`` so that per-GPU batch x GPUs x accumulation equals the config's
+    ``effective_batch_size`` (the protocol's 256), in place; returns the accumulation (None: no effective batch).
+    ``world_size`` defaults to ``$WORLD_SIZE`` (torchrun), else ``$SLURM_NTASKS`` (slurm), else 1. Raises
+    BadInputError when the batch does not divide."""
+    target = cfg.get("effective_batch_size")
+    if not target or "optim_wrapper" not in cfg:
+        return None
+    world = int(world_size or os.environ.get("WORLD_SIZE") or os.environ.get("SLURM_NTASKS") or 1)
+    per_step = cfg.train_dataloader.batch_size * world
+    if target % per_step:
+        raise BadInputError(f"effective_batch_size {target} is not a multiple of batch_size "
+                            f"{cfg.train_dataloader.batch_size} x {world} processes")
+    cfg.optim_wrapper.accumulative_counts = max(1, target // per_step)
+    return cfg.optim_wrapper.accumulative_counts
+
+
+def load_config(config: str, work_dir: str | None = None, cfg_options: dict | None = None,
+                launcher: str = "none", amp: bool = False) -> Config:
+    """Read a config or shipped ImageNet-S recipe (``imagenet_s.recipes.resolve_config``) with
+    ``mmglue.launch.read_config``, then set the gradient accumulation of its effective batch."""
+    cfg = read_config(resolve_config(config), work_dir, cfg_options, launcher, amp)
+    effective_batch(cfg)
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The config's runner (``runner_type``, e.g. ``RFNextRunner``) or MMEngine's default, with the plug-in
+    registered."""
+    from mmseg.registry import RUNNERS
+
+    import imagenet_s.mmseg  # noqa: F401  (registers the plug-in even when the config does not import it)
+
+    return RUNNERS.build(cfg) if "runner_type" in cfg else Runner.from_cfg(cfg)
+
+
+def build_segmentor(config, device: str = "cpu", weights: bool = False):
+    """The model of ``config`` (a path, a recipe name or a loaded ``Config``) with its RF-Next structure applied as
+    ``RFNextRunner`` applies it (fixed modes only when the structure file exists). Without ``weights`` no
+    pretrained weights are loaded (``backbone_checkpoint`` and ``Pretrained`` init dropped, and nothing
+    initialised from files); the one builder of ``recipes check``, ``imagenet-s infer`` and the tests."""
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    import imagenet_s.mmseg  # noqa: F401
+
+    cfg = config if isinstance(config, Config) else load_config(config)
+    init_default_scope(cfg.get("default_scope", "mmseg"))
+    model_cfg = copy.deepcopy(cfg.model)
+    if not weights:
+        without_pretrained_weights(model_cfg)
+        model_cfg["backbone_checkpoint"] = None
+    model = MODELS.build(model_cfg)
+    if weights:
+        model.init_weights()
+    hook_cfg = rfsearch_hook_cfg(cfg)
+    structure = (hook_cfg or {}).get("rfstructure_file") or ""
+    if hook_cfg is not None and (hook_cfg.get("mode") == "search" or osp.isfile(structure)):
+        apply_rfsearch(model, {**hook_cfg, "verbose": False})
+    return model.to(device)
+
+
+def check_recipes(recipes: tuple[Recipe, ...] = RECIPES) -> Iterator[dict]:
+    """Build each recipe's model without weights; yield ``{name, ok, params, seconds, error}`` per recipe (a failure
+    is reported on its recipe's entry, never raised)."""
+    from mmengine.logging import MMLogger
+
+    MMLogger.get_instance("imagenet-s-recipes-check", log_level="ERROR")
+    for recipe in recipes:
+        start = time.perf_counter()
+        try:
+            model = build_segmentor(str(recipe.config))
+            entry = {"name": recipe.name, "ok": True, "params": sum(p.numel() for p in model.parameters()),
+                     "error": None}
+        except Exception as exc:  # noqa: BLE001 -- every failure is reported on its recipe's line
+            entry = {"name": recipe.name, "ok": False, "params": None,
+                     "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
+        entry["seconds"] = round(time.perf_counter() - start, 2)
+        yield entry
