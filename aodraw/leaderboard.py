@@ -53,28 +53,9 @@ def leaderboard(directory: str | os.PathLike, gt: str | os.PathLike, preset: str
     truth = load_ground_truth(gt)
     cache = ScoreCache(cache_dir if cache_dir is not None else directory / ".scores",
                        [file_digest(gt, "sha256"), preset, asdict(limits)])
-    rows = []
-    for path in submissions:
-        digest = file_digest(path, "sha256")
-        entry = cache.get(digest)
-        if entry is not None and plots and entry["row"]["status"] == "ok" and not _has_plots(cache, digest):
-            entry = None  # scored before without plots
-        if entry is None:
-            notify(f"scoring {path.name}")
-            entry = _score_entry(path, digest, truth, preset, limits, notify,
-                                 cache.files(digest, fresh=True) if plots else None)
-            cache.put(digest, entry)
-        drawn = [cache.files(digest) / p for p in PLOTS] if _has_plots(cache, digest) else []
-        rows.append({**entry["row"], "submission": path.name, "sha256": digest, "record": entry.get("record"),
-                     "plots": drawn})
-    scored = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: -r["AP"])
-    for rank, row in enumerate(scored, start=1):
-        row["rank"] = rank
-    return scored + [r for r in rows if r["status"] != "ok"]
+    return cache.ranked_rows(submissions, lambda path, digest, plot_dir: _score_entry(
+        path, digest, truth, preset, limits, notify, plot_dir), "AP", "submission", PLOTS, plots, notify)
 
-
-def _has_plots(cache: ScoreCache, digest: str) -> bool:
-    return all((cache.files(digest) / p).is_file() for p in PLOTS)
 
 
 def _score_entry(path: Path, digest: str, truth, preset: str, limits, notify, plot_dir: Path | None) -> dict:

@@ -14,7 +14,6 @@ from evaluators.report import plot_luss
 from imagenet_s.submission import METHOD_FIELDS, Limits, score_submission
 from plumbing.archives import ScoreCache, list_submissions
 from plumbing.errors import BadInputError
-from plumbing.hashing import file_digest
 from plumbing.site import Board, Column, Page, Table, page_slug, registry_entries
 
 BOARD_COLUMNS = ("rank", "method", "archive", "match", *METRIC_KEYS, "training_data", "training_scheme",
@@ -46,28 +45,10 @@ def leaderboard(directory: str | os.PathLike, gt_dir: str | os.PathLike, num_cla
     gt = MaskFolder(gt_dir, max_pixels=limits.max_pixels)
     cache = ScoreCache(cache_dir if cache_dir is not None else directory / ".scores",
                        _context(gt, num_classes, names, limits))
-    rows = []
-    for archive in archives:
-        digest = file_digest(archive, "sha256")
-        entry = cache.get(digest)
-        if entry is not None and plots and entry["row"]["status"] == "ok" and not _has_plots(cache, digest):
-            entry = None  # scored before without plots
-        if entry is None:
-            notify(f"scoring {archive.name}")
-            entry = _score_entry(archive, digest, gt, num_classes, names, limits, workers, progress, notify,
-                                 cache.files(digest, fresh=True) if plots else None)
-            cache.put(digest, entry)
-        drawn = [cache.files(digest) / p for p in PLOTS] if _has_plots(cache, digest) else []
-        rows.append({**entry["row"], "archive": archive.name, "sha256": digest, "record": entry.get("record"),
-                     "plots": drawn})
-    scored = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: -r["mIoU"])
-    for rank, row in enumerate(scored, start=1):
-        row["rank"] = rank
-    return scored + [r for r in rows if r["status"] != "ok"]
+    return cache.ranked_rows(archives, lambda path, digest, plot_dir: _score_entry(
+        path, digest, gt, num_classes, names, limits, workers, progress, notify, plot_dir), "mIoU", "archive", PLOTS,
+        plots, notify)
 
-
-def _has_plots(cache: ScoreCache, digest: str) -> bool:
-    return all((cache.files(digest) / p).is_file() for p in PLOTS)
 
 
 def _score_entry(archive: Path, digest: str, gt: MaskFolder, num_classes, names, limits, workers, progress,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import os.path as osp
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from mmengine.config import Config, DictAction
@@ -46,3 +48,23 @@ def without_pretrained_weights(model_cfg) -> None:
     elif isinstance(model_cfg, list):
         for value in model_cfg:
             without_pretrained_weights(value)
+
+
+def check_builds(recipes, build, logger_name: str) -> Iterator[dict]:
+    """Build each recipe's model without weights with ``build(config_path)``; yield ``{name, ok, params, seconds,
+    error}`` per recipe (a failure is reported on its recipe's entry, never raised). ``logger_name`` becomes
+    MMEngine's current logger at ERROR level, so building prints no init chatter."""
+    from mmengine.logging import MMLogger
+
+    MMLogger.get_instance(logger_name, log_level="ERROR")
+    for recipe in recipes:
+        start = time.perf_counter()
+        try:
+            model = build(str(recipe.config))
+            entry = {"name": recipe.name, "ok": True, "params": sum(p.numel() for p in model.parameters()),
+                     "error": None}
+        except Exception as exc:  # noqa: BLE001 -- every failure is reported on its recipe's line
+            entry = {"name": recipe.name, "ok": False, "params": None,
+                     "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
+        entry["seconds"] = round(time.perf_counter() - start, 2)
+        yield entry

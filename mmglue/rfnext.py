@@ -9,6 +9,7 @@ built (so the branch weights are trained), with structure names normalised.
 from __future__ import annotations
 
 import copy
+import os.path as osp
 
 from mmengine.registry import HOOKS, RUNNERS
 from mmengine.runner import Runner
@@ -45,6 +46,16 @@ def apply_rfsearch(model, hook_cfg: dict) -> None:
         model.init_weights()
     hook.init_model(model)
 
+
+
+def apply_rf_structure(model, cfg) -> None:
+    """Apply the config's RF-Next structure to a freshly built model as the runner would: search mode always, fixed
+    mode when its structure file exists (``recipes check`` builds a fixed recipe before any search has written one);
+    nothing without an ``RFSearchHook``."""
+    hook_cfg = rfsearch_hook_cfg(cfg)
+    structure = (hook_cfg or {}).get("rfstructure_file") or ""
+    if hook_cfg is not None and (hook_cfg.get("mode") == "search" or osp.isfile(structure)):
+        apply_rfsearch(model, {**hook_cfg, "verbose": False})
 
 @RUNNERS.register_module()
 class RFNextRunner(Runner):

@@ -1,6 +1,6 @@
 """Key names of ViT checkpoints in timm's layout (the public DINO, iBOT, SERE, MAE releases) mapped to MMPretrain's
-``VisionTransformer``: one table for every plug-in that reads such files (``imagenet_s.selfsup.export``; the
-segmentation plug-in's loader can use the same).
+``VisionTransformer``: one table for every plug-in that reads such files (``imagenet_s.selfsup.export``,
+``imagenet_s.mmseg.checkpoints``).
 
 timm -> MMPretrain: ``patch_embed.proj`` -> ``patch_embed.projection``; ``blocks.N.norm1/norm2`` ->
 ``layers.N.ln1/ln2``; ``blocks.N.attn.{qkv,proj}`` -> ``layers.N.attn.{qkv,proj}``; ``blocks.N.mlp.fc1/fc2`` ->

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from plumbing.errors import BadInputError, warn
 from plumbing.files import write_json
+from plumbing.hashing import file_digest
 from plumbing.system_files import is_system_file, warn_skipped
 
 METHOD_FILE = "method.txt"
@@ -230,3 +231,32 @@ class ScoreCache:
         if fresh and folder.exists():
             shutil.rmtree(folder)
         return folder
+
+    def ranked_rows(self, submissions: Iterable[Path], score: Callable[[Path, str, Path | None], dict], metric: str,
+                    name_key: str, plot_names: tuple[str, ...], draw: bool = False,
+                    notify: Callable[[str], None] = print) -> list[dict]:
+        """Every submission scored once (``score(path, sha256, plot_folder_or_None)`` -> ``{"row": {...,
+        "status"}, "record": ...}``, cached here), as rows best ``metric`` first with their ``rank``, refused ones
+        last. A row is the entry's ``row`` plus ``name_key`` (the file name), ``sha256``, ``record`` and ``plots``
+        (the entry's files ``plot_names``, when all were drawn). With ``draw`` the score is given a fresh folder to
+        draw them in, and a cached score drawn without them is scored again."""
+        rows = []
+        for path in submissions:
+            digest = file_digest(path, "sha256")
+            entry = self.get(digest)
+            if entry is not None and draw and entry["row"]["status"] == "ok" and not self._has(digest, plot_names):
+                entry = None  # scored before without plots
+            if entry is None:
+                notify(f"scoring {path.name}")
+                entry = score(path, digest, self.files(digest, fresh=True) if draw else None)
+                self.put(digest, entry)
+            drawn = [self.files(digest) / p for p in plot_names] if self._has(digest, plot_names) else []
+            rows.append({**entry["row"], name_key: path.name, "sha256": digest, "record": entry.get("record"),
+                         "plots": drawn})
+        scored = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: -r[metric])
+        for rank, row in enumerate(scored, start=1):
+            row["rank"] = rank
+        return scored + [r for r in rows if r["status"] != "ok"]
+
+    def _has(self, digest: str, names: tuple[str, ...]) -> bool:
+        return all((self.files(digest) / name).is_file() for name in names)

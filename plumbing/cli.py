@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import click
 import orjson
 
-from plumbing.errors import EXIT_BAD_INPUT, EXIT_FAILURE, InputWarning, ToolkitError, exit_code
+from plumbing.errors import EXIT_BAD_INPUT, EXIT_FAILURE, InputWarning, ToolkitError, ToolkitRuntimeError, exit_code
 from plumbing.jobs import parse_shard
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -124,6 +124,26 @@ def format_option(what: str = "the results") -> Callable:
 def echo_json(obj) -> None:
     """Print ``obj`` as indented JSON on stdout (NumPy values allowed)."""
     click.echo(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode())
+
+
+def echo_recipe_checks(entries, output_format: str, name_width: int = 60) -> None:
+    """Report ``recipes check``: one line per entry as it arrives (text) or the list (``--format json``).
+
+    ``entries``: an iterable of ``{name, ok, params, seconds, error}`` dicts (``check_recipes()`` of a plug-in).
+
+    Raises:
+        ToolkitRuntimeError: any recipe failed to build (exit 1), naming them."""
+    report = []
+    for entry in entries:
+        report.append(entry)
+        if output_format == "text":
+            status = f"ok    {entry['params'] / 1e6:6.1f} M params" if entry["ok"] else f"FAIL  {entry['error']}"
+            click.echo(f"{entry['name']:{name_width}s} {status}  ({entry['seconds']:.1f} s)")
+    if output_format == "json":
+        echo_json(report)
+    failed = [e["name"] for e in report if not e["ok"]]
+    if failed:
+        raise ToolkitRuntimeError(f"{len(failed)} of {len(report)} recipes failed to build: {', '.join(failed)}")
 
 
 def download_options(env: str) -> Callable:

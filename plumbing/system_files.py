@@ -7,6 +7,9 @@ file on non-Apple disks and in archives), ``.DS_Store``, and the volume folders 
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from plumbing.errors import warn
 
 SYSTEM_FOLDERS = frozenset({"__macosx", ".spotlight-v100", ".trashes", ".fseventsd", "$recycle.bin",
@@ -29,3 +32,19 @@ def warn_skipped(source: str, skipped: list[str], noun: str = "file") -> None:
         shown = ", ".join(skipped[:_SHOWN]) + (", ..." if len(skipped) > _SHOWN else "")
         plural = "" if len(skipped) == 1 else "s"
         warn(f"{source}: skipped {len(skipped)} operating-system metadata {noun}{plural} ({shown}), never read")
+
+
+def walk_files(root, keep) -> list[str]:
+    """Relative POSIX paths of the files below ``root`` (symlinked folders followed) whose name ``keep(name)``
+    accepts, sorted; operating-system metadata is skipped unread, with one warning naming ``root``."""
+    found, skipped = [], []
+    for folder, _dirs, files in os.walk(root, followlinks=True):
+        rel = Path(folder).relative_to(root)
+        for name in files:
+            path = (rel / name).as_posix()
+            if is_system_file(path):
+                skipped.append(path)
+            elif keep(name):
+                found.append(path)
+    warn_skipped(str(root), sorted(skipped))
+    return sorted(found)

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import copy
-import os.path as osp
-import time
 from collections.abc import Iterator
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from aodraw.recipes import RECIPES, Recipe, resolve_config
-from mmglue.launch import read_config, run_arguments, without_pretrained_weights
+from mmglue.launch import check_builds, read_config, run_arguments, without_pretrained_weights
 
 __all__ = ["build_runner", "build_detector", "check_recipes", "load_config", "run_arguments",
            "without_pretrained_weights"]
@@ -39,34 +37,18 @@ def build_detector(config, device: str = "cpu"):
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
 
-    from aodraw.mmdet.rfnext import apply_rfsearch, rfsearch_hook_cfg
+    from aodraw.mmdet.rfnext import apply_rf_structure
 
     cfg = config if isinstance(config, Config) else load_config(config)
     init_default_scope(cfg.get("default_scope", "mmdet"))
     model_cfg = copy.deepcopy(cfg.model)
     without_pretrained_weights(model_cfg)
     model = MODELS.build(model_cfg)
-    hook_cfg = rfsearch_hook_cfg(cfg)
-    structure = (hook_cfg or {}).get("rfstructure_file") or ""
-    if hook_cfg is not None and (hook_cfg.get("mode") == "search" or osp.isfile(structure)):
-        apply_rfsearch(model, {**hook_cfg, "verbose": False})
+    apply_rf_structure(model, cfg)
     return model.to(device)
 
 
 def check_recipes(recipes: tuple[Recipe, ...] = RECIPES) -> Iterator[dict]:
     """Build each recipe's model without weights; yield ``{name, ok, params, seconds, error}`` per recipe (a failure
     is reported on its recipe's entry, never raised)."""
-    from mmengine.logging import MMLogger
-
-    MMLogger.get_instance("aodraw-recipes-check", log_level="ERROR")  # the current logger: no init chatter
-    for recipe in recipes:
-        start = time.perf_counter()
-        try:
-            model = build_detector(str(recipe.config))
-            entry = {"name": recipe.name, "ok": True, "params": sum(p.numel() for p in model.parameters()),
-                     "error": None}
-        except Exception as exc:  # noqa: BLE001 -- every failure is reported on its recipe's line
-            entry = {"name": recipe.name, "ok": False, "params": None,
-                     "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
-        entry["seconds"] = round(time.perf_counter() - start, 2)
-        yield entry
+    return check_builds(recipes, build_detector, "aodraw-recipes-check")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from mmdet.registry import RUNNERS
 
-from mmglue.rfnext import RFNextRunner, apply_rfsearch, normalise_structure, rfsearch_hook_cfg
+from mmglue.rfnext import RFNextRunner, apply_rf_structure, apply_rfsearch, normalise_structure, rfsearch_hook_cfg
 
-__all__ = ["AODRawRunner", "apply_rfsearch", "normalise_structure", "rfsearch_hook_cfg"]
+__all__ = ["AODRawRunner", "apply_rf_structure", "apply_rfsearch", "normalise_structure", "rfsearch_hook_cfg"]
 
 
 @RUNNERS.register_module()

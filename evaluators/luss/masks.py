@@ -21,7 +21,7 @@ from PIL import PngImagePlugin
 
 from plumbing.errors import BadInputError, ToolkitRuntimeError
 from plumbing.files import atomic_write_bytes
-from plumbing.system_files import is_system_file, warn_skipped
+from plumbing.system_files import walk_files
 
 BACKGROUND = 0
 IGNORE = 1000
@@ -220,17 +220,7 @@ class MaskFolder:
     def names(self) -> list[str]:
         """Every ``*.png`` below the root that is not operating-system metadata, sorted."""
         if self._names is None:
-            found, skipped = [], []
-            for folder, _dirs, files in os.walk(self.root, followlinks=True):
-                rel = Path(folder).relative_to(self.root)
-                for name in files:
-                    path = (rel / name).as_posix()
-                    if is_system_file(path):
-                        skipped.append(path)
-                    elif name.lower().endswith(".png"):
-                        found.append(path)
-            warn_skipped(str(self.root), sorted(skipped))
-            self._names = sorted(found)
+            self._names = walk_files(self.root, lambda name: name.lower().endswith(".png"))
         return list(self._names)
 
     def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray:

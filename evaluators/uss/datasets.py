@@ -19,7 +19,7 @@ import numpy as np
 from evaluators.luss.masks import check_chunks, read_png_header
 from evaluators.uss import labels
 from plumbing.errors import BadInputError, UnknownNameError
-from plumbing.system_files import is_system_file, warn_skipped
+from plumbing.system_files import walk_files
 
 CURATED_COCO = "curated/val2017/Coco164kFull_Stuff_Coarse_7.txt"  # the manifest path of PiCIE's curated val list
 PRED_SUFFIXES = (".png", ".npy")
@@ -145,17 +145,7 @@ class GroundTruthTree:
 
     def names(self) -> list[str]:
         """Every ground-truth file (the preset's name pattern) below the root, sorted; system files skipped."""
-        found, skipped = [], []
-        for folder, _dirs, files in os.walk(self.root, followlinks=True):
-            rel = Path(folder).relative_to(self.root)
-            for name in files:
-                path = (rel / name).as_posix()
-                if is_system_file(path):
-                    skipped.append(path)
-                elif name.endswith(self.spec.pattern):
-                    found.append(path)
-        warn_skipped(str(self.root), sorted(skipped))
-        return sorted(found)
+        return walk_files(self.root, lambda name: name.endswith(self.spec.pattern))
 
     def read(self, name: str) -> np.ndarray:
         """Ground truth ``name`` as uint8 class ids (255 void); see ``read_ground_truth``."""

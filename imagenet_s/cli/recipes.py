@@ -4,8 +4,7 @@ from __future__ import annotations
 import click
 
 from imagenet_s.recipes import RECIPES
-from plumbing.cli import echo_json, format_option, needs_extra
-from plumbing.errors import ToolkitRuntimeError
+from plumbing.cli import echo_json, echo_recipe_checks, format_option, needs_extra
 from plumbing.tables import format_table
 
 
@@ -38,14 +37,4 @@ def check_cmd(output_format):
     """Load every shipped config and build its model without weights; one line each."""
     with needs_extra("train"):
         from imagenet_s.mmseg.launch import check_recipes
-    report = []
-    for entry in check_recipes():
-        report.append(entry)
-        if output_format == "text":
-            status = f"ok    {entry['params'] / 1e6:6.1f} M params" if entry["ok"] else f"FAIL  {entry['error']}"
-            click.echo(f"{entry['name']:50s} {status}  ({entry['seconds']:.1f} s)")
-    if output_format == "json":
-        echo_json(report)
-    failed = [e["name"] for e in report if not e["ok"]]
-    if failed:
-        raise ToolkitRuntimeError(f"{len(failed)} of {len(report)} recipes failed to build: {', '.join(failed)}")
+    echo_recipe_checks(check_recipes(), output_format, 50)

@@ -25,19 +25,13 @@ import re
 
 import torch
 
+from mmglue.vit_keys import timm_vit_key
 from plumbing.errors import BadInputError, UnknownNameError
 
 LAYOUTS = ("auto", "toolkit", "mmpretrain", "timm", "torchvision")
 CONTAINERS = ("state_dict", "model", "module")
 NOT_BACKBONE = re.compile(r"^(decoder|decoder_.*|mask_token|head|heads|fc|neck|fc_norm|projector|predictor|"
                           r"projection_head|prototypes)(\.|$)")
-_TIMM_VIT = ((r"^patch_embed\.proj\.", "patch_embed.projection."),
-             (r"^blocks\.(\d+)\.norm1\.", r"layers.\1.ln1."),
-             (r"^blocks\.(\d+)\.norm2\.", r"layers.\1.ln2."),
-             (r"^blocks\.(\d+)\.attn\.", r"layers.\1.attn."),
-             (r"^blocks\.(\d+)\.mlp\.fc1\.", r"layers.\1.ffn.layers.0.0."),
-             (r"^blocks\.(\d+)\.mlp\.fc2\.", r"layers.\1.ffn.layers.1."),
-             (r"^norm\.", "ln1."))
 
 
 def read_checkpoint(path: str | os.PathLike, key: str = "teacher") -> dict:
@@ -106,9 +100,7 @@ def convert(state: dict, layout: str) -> dict:
                 continue
             key = key[len("backbone."):]
         elif layout == "timm":
-            key = _strip(key)
-            for pattern, repl in _TIMM_VIT:
-                key = re.sub(pattern, repl, key)
+            key = timm_vit_key(_strip(key))
         elif key.startswith("module."):  # saved from a DDP-wrapped model (PASS, SwAV)
             key = key[len("module."):]
         if not NOT_BACKBONE.match(key):

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import copy
 import os
-import os.path as osp
-import time
 from collections.abc import Iterator
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from imagenet_s.recipes import RECIPES, Recipe, resolve_config
-from mmglue.launch import read_config, without_pretrained_weights
-from mmglue.rfnext import apply_rfsearch, rfsearch_hook_cfg
+from mmglue.launch import check_builds, read_config, without_pretrained_weights
+from mmglue.rfnext import apply_rf_structure
 from plumbing.errors import BadInputError
 
 __all__ = ["build_runner", "build_segmentor", "check_recipes", "effective_batch", "load_config"]
@@ -74,27 +72,11 @@ def build_segmentor(config, device: str = "cpu", weights: bool = False):
     model = MODELS.build(model_cfg)
     if weights:
         model.init_weights()
-    hook_cfg = rfsearch_hook_cfg(cfg)
-    structure = (hook_cfg or {}).get("rfstructure_file") or ""
-    if hook_cfg is not None and (hook_cfg.get("mode") == "search" or osp.isfile(structure)):
-        apply_rfsearch(model, {**hook_cfg, "verbose": False})
+    apply_rf_structure(model, cfg)
     return model.to(device)
 
 
 def check_recipes(recipes: tuple[Recipe, ...] = RECIPES) -> Iterator[dict]:
     """Build each recipe's model without weights; yield ``{name, ok, params, seconds, error}`` per recipe (a failure
     is reported on its recipe's entry, never raised)."""
-    from mmengine.logging import MMLogger
-
-    MMLogger.get_instance("imagenet-s-recipes-check", log_level="ERROR")
-    for recipe in recipes:
-        start = time.perf_counter()
-        try:
-            model = build_segmentor(str(recipe.config))
-            entry = {"name": recipe.name, "ok": True, "params": sum(p.numel() for p in model.parameters()),
-                     "error": None}
-        except Exception as exc:  # noqa: BLE001 -- every failure is reported on its recipe's line
-            entry = {"name": recipe.name, "ok": False, "params": None,
-                     "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
-        entry["seconds"] = round(time.perf_counter() - start, 2)
-        yield entry
+    return check_builds(recipes, build_segmentor, "imagenet-s-recipes-check")
