@@ -83,3 +83,28 @@ def test_rf_structure_applies_when_its_file_exists(tmp_path):
 @pytest.mark.parametrize("args", [["recipes", "check", "--help"]])
 def test_check_command_is_listed(args):
     assert CliRunner().invoke(main, args).exit_code == 0
+
+
+def test_rf_rates_get_their_own_group_at_ten_times_the_lr():
+    """The protocol's second parameter group (rfmultiple): RF-Next's branch weights at 10x the lr with their own
+    layer-wise decay (0.9), every other parameter on MMPretrain's layer decay."""
+    from mmengine.optim import build_optim_wrapper
+
+    from imagenet_s.mmseg.launch import build_segmentor, load_config
+    from mmglue.rfnext import apply_rfsearch
+
+    cfg = load_config("rf-convnext-t-rfmultiple_sup_imagenet-s50")
+    model = build_segmentor(cfg)  # no structure file here: plain ConvNeXt-T, then wrapped as a search would
+    apply_rfsearch(model, {**cfg.custom_hooks[0], "mode": "search", "rfstructure_file": None, "verbose": False})
+    optim_cfg = cfg.optim_wrapper.to_dict()
+    assert optim_cfg["constructor"] == "RFLayerDecayOptimWrapperConstructor"
+    groups = {g["param_name"]: g for g in build_optim_wrapper(model, optim_cfg).optimizer.param_groups}
+    base_lr, decay = optim_cfg["optimizer"]["lr"], optim_cfg["paramwise_cfg"]["layer_decay_rate"]
+    rates = [n for n in groups if n.endswith("branch_weights")]
+    assert rates, "the search wrapping made no branch weights"
+    for name in (rates[0], rates[-1]):
+        depth, depths = model.get_layer_depth(name)
+        assert groups[name]["lr"] == pytest.approx(base_lr * 10 * 0.9 ** (depths - depth - 1))
+    plain = "backbone.stages.0.0.pointwise_conv1.weight"
+    depth, depths = model.get_layer_depth(plain)
+    assert groups[plain]["lr"] == pytest.approx(base_lr * decay ** (depths - depth - 1))
