@@ -21,10 +21,14 @@ from plumbing.errors import BadInputError
 def build_backbone(cfg: dict) -> nn.Module:
     """A backbone from MMDetection's model registry, without its ``init_cfg`` (weights are loaded explicitly).
     ``mmpretrain.``-prefixed types (``mmpretrain.ConvNeXt``) come from MMPretrain's registry, which MMEngine imports
-    on first use."""
+    on first use. MMDetection's scope is made current while building: MMEngine builds from the current default
+    scope's registry, so after an MMSegmentation or MMPretrain run in the same process ``SwinTransformer`` would
+    otherwise be theirs."""
     from mmdet.registry import MODELS
+    from mmengine.registry import DefaultScope
 
-    return MODELS.build({k: v for k, v in cfg.items() if k not in ("init_cfg", "pretrained")})
+    with DefaultScope.overwrite_default_scope("mmdet"):
+        return MODELS.build({k: v for k, v in cfg.items() if k not in ("init_cfg", "pretrained")})
 
 
 class LinearHead(nn.Module):
