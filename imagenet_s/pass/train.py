@@ -10,8 +10,8 @@ attention-pooled image embedding and the same swapped SwAV loss runs over the ba
 Runs on one CPU in the tests and under ``torchrun`` (DistributedDataParallel, SyncBN, sharded sampler).
 SwAV's queue (``pretrain.queue_length`` pixel embeddings per global view, from ``epoch_queue_starts``) joins the
 Sinkhorn-Knopp step; every process's queue and random state are saved in ``<stage>_latest.pth`` after each epoch,
-so a resumed run continues with the queue and the data order it would have had. Not reproduced: LARS and fp16
-(plain SGD with momentum, warm-up and cosine decay).
+so a resumed run continues with the queue and the data order it would have had. Optimiser: upstream's SGD under
+LARC as MMPretrain's ``LARS`` (``lars_eta``), warm-up and cosine decay per step. Not reproduced: fp16.
 """
 from __future__ import annotations
 
@@ -160,6 +160,19 @@ def restore_queue(saved: torch.Tensor | None, rank: int, world: int, length: int
     return saved[rank].to(device), "queue restored"
 
 
+def make_optimizer(params: list, train_cfg: dict) -> torch.optim.Optimizer:
+    """Upstream's optimiser: SGD with momentum 0.9 and weight decay ``weight_decay`` under LARC (trust coefficient
+    ``lars_eta``, 0.001 upstream, no clipping), here MMPretrain's ``LARS`` (the same per-tensor trust ratio
+    ``eta * |w| / (|g| + wd * |w|)``; its momentum buffer holds lr-scaled steps); ``lars_eta`` 0 or None: plain SGD.
+    The lr is set per step by the schedule."""
+    lr, decay, eta = train_cfg["base_lr"], train_cfg.get("weight_decay", 1e-6), train_cfg.get("lars_eta")
+    if not eta:
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=decay)
+    from mmpretrain.engine.optimizers import LARS
+
+    return LARS(params, lr=lr, momentum=0.9, weight_decay=decay, eta=eta)
+
+
 def _lr(cfg: dict, step: int, total: int, world: int) -> float:
     base = cfg["base_lr"] * cfg["batch_size"] * world / 256
     warm = cfg.get("warmup_iters", 0)
@@ -203,8 +216,7 @@ def run_stage(stage: str, cfg: dict, data_root: str | Path, work_dir: str | Path
         for name, param in model.named_parameters():
             param.requires_grad = name.startswith(("fbg", "prototypes"))
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(params, lr=train_cfg["base_lr"], momentum=0.9,
-                                weight_decay=train_cfg.get("weight_decay", 1e-6))
+    optimizer = make_optimizer(params, train_cfg)
     if latest.is_file():
         optimizer.load_state_dict(ckpt["optimizer"])
     net = model
@@ -246,8 +258,8 @@ def run_stage(stage: str, cfg: dict, data_root: str | Path, work_dir: str | Path
             loss = loss_fn(net, _to(batch, device), cfg, queues)
             optimizer.zero_grad()
             loss.backward()
-            if step < train_cfg.get("freeze_prototypes_iters", 0) and model.prototypes.weight.grad is not None:
-                model.prototypes.weight.grad.zero_()
+            if step < train_cfg.get("freeze_prototypes_iters", 0):
+                model.prototypes.weight.grad = None  # upstream: frozen prototypes are skipped by the optimiser
             optimizer.step()
         saved_queues = gather_ranks(queues, world)
         rng = gather_ranks(torch.get_rng_state().to(device), world)
