@@ -99,3 +99,10 @@ def test_bad_threshold_and_missing_stage_are_one_line_errors(tree, tmp_path):
     res = CliRunner().invoke(main, ["pass", "cluster", "pass_tiny", "--data-root", str(root), "--work-dir",
                                     str(tmp_path)])
     assert res.exit_code == 2 and "attention.pth" in res.output
+    (tmp_path / "pseudo").mkdir()
+    res = CliRunner().invoke(main, ["pass", "finetune", "pass_tiny", "--data-root", str(root), "--work-dir",
+                                    str(tmp_path), "--pseudo", str(tmp_path / "pseudo")])
+    assert res.exit_code == 2 and "pretrain.pth" in res.output and len(res.output.strip().splitlines()) == 1
+    res = CliRunner().invoke(main, ["pass", "finetune", "pass_tiny", "--data-root", str(root), "--work-dir",
+                                    str(tmp_path), "--pseudo", str(tmp_path / "none")])
+    assert res.exit_code == 2 and "no pseudo-label folder" in res.output
