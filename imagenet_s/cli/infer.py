@@ -24,6 +24,9 @@ from plumbing.cli import needs_extra, shard_option
 @click.option("--method", "method_file", metavar="FILE", type=click.Path(dir_okay=False),
               help="method.txt to include (the six 'Field: value' lines); without it the fields are asked for "
                    "(left empty when not at a terminal).")
+@click.option("--match", "match_file", metavar="MATCH.json", type=click.Path(dir_okay=False),
+              help="An official match.json (e.g. `imagenet-s sweep`'s best match) applied to the predicted labels "
+                   "before they are written (fully unsupervised models: clusters -> classes).")
 @click.option("--batch-size", type=click.IntRange(1), default=1, show_default=True,
               help="Images per forward pass (batches hold one prepared size: nothing is padded).")
 @click.option("--amp", type=click.Choice(["bf16", "fp16", "off"]), default=None,
@@ -36,8 +39,8 @@ from plumbing.cli import needs_extra, shard_option
 @shard_option("the split's sorted images")
 @click.option("--report", metavar="REPORT.json", type=click.Path(dir_okay=False),
               help="Also write the speed report (images/s, latency p50/p95, peak memory) as JSON.")
-def infer(config, checkpoint, data_root, mode, split, out, zip_path, method_file, batch_size, amp, device, workers,
-          shard, report):
+def infer(config, checkpoint, data_root, mode, split, out, zip_path, method_file, match_file, batch_size, amp, device,
+          workers, shard, report):
     """Predict an ImageNet-S split with a trained segmentor, write official PNGs (resumable) and a submission.
 
     CONFIG is a config file or a shipped recipe name, CHECKPOINT its weights (loaded strictly). Evaluation follows
@@ -51,7 +54,7 @@ def infer(config, checkpoint, data_root, mode, split, out, zip_path, method_file
         from imagenet_s.mmseg.infer import report_table, run_inference
     summary = run_inference(config, checkpoint, data_root, int(mode), split, out, zip_path=zip_path, method=method,
                             batch_size=batch_size, amp=amp, device=device, workers=workers, shard=shard,
-                            report=report)
+                            report=report, match=match_file)
     click.echo(report_table(summary))
     click.echo(f"wrote {summary['images']} predictions to {out}" + (f" and {zip_path}" if zip_path else ""),
                err=True)

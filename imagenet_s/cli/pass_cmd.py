@@ -1,5 +1,7 @@
 """``imagenet-s pass ...``: the PASS baseline's stages (library: ``imagenet_s/pass/``, configs:
-``imagenet_s/configs/pass/``). Torch is imported inside each command only."""
+``imagenet_s/configs/pass/``). ``finetune`` and ``infer`` are thin wrappers over the ImageNet-S MMSegmentation
+plug-in (``imagenet_s.mmseg.launch``, ``imagenet_s.mmseg.infer``) running the MMSegmentation config named by the PASS
+config's ``finetune.config``. Torch is imported inside each command only."""
 from __future__ import annotations
 
 import ast
@@ -42,6 +44,16 @@ def load_config(config: str, overrides: tuple[str, ...] = ()) -> dict:
             updates[key] = value
     cfg.merge_from_dict(updates)
     return cfg.to_dict()
+
+
+def finetune_config_path(cfg: dict) -> str:
+    """The MMSegmentation config of a PASS config's finetune stage: ``finetune.config``, a file path or a name
+    beside the shipped PASS configs. Raises BadInputError when it names neither."""
+    name = str(cfg["finetune"]["config"])
+    for path in (Path(name), CONFIGS / name):
+        if path.is_file():
+            return str(path)
+    raise BadInputError(f"finetune.config {name!r}: no such file (here or in {CONFIGS})")
 
 
 config_arg = click.argument("config")
@@ -132,10 +144,23 @@ def pseudo_cmd(config, data_root, work_dir, split, out, threshold, save_attentio
               help="Pseudo labels of train/ from `pass pseudo-label --split train`.")
 @cfg_options
 def finetune_cmd(config, data_root, work_dir, pseudo_dir, cfg_options):
-    """Train the segmentation network (PASS backbone + 1x1 head, N + 1 classes) on the pseudo labels. Writes
-    WORK/finetune.pth."""
+    """Train the segmentation network (the backbone of WORK/pretrain.pth, loaded strictly, + a 1x1 head to N + 1
+    classes) on the pseudo labels: the MMSegmentation config finetune.config (upstream's settings) on the plug-in's
+    ImageNetSDataset split 'train' with the pseudo labels as masks. Logs and checkpoints in WORK/finetune/ (an
+    interrupted run resumes from the newest); writes WORK/finetune.pth. Under torchrun it trains distributed."""
     cfg = load_config(config, cfg_options)
-    _stage("finetune").run_finetune(cfg, data_root, work_dir, pseudo_dir, log=click.echo)
+    work = Path(work_dir)
+    final = work / "finetune.pth"
+    if final.is_file():
+        click.echo(f"{final} exists: finetune already done")
+        return
+    with needs_extra("train"):
+        from imagenet_s.mmseg.launch import pseudo_label_config, train_resumable
+    seg = pseudo_label_config(finetune_config_path(cfg), data_root, pseudo_dir, work / "finetune",
+                              backbone_checkpoint=work / "pretrain.pth",
+                              cfg_options=dict(cfg["finetune"].get("cfg_options") or {}))
+    train_resumable(seg, final)
+    click.echo(f"finetune: {final}")
 
 
 @pass_group.command("infer")
@@ -150,10 +175,20 @@ def finetune_cmd(config, data_root, work_dir, pseudo_dir, cfg_options):
 @shard
 @cfg_options
 def infer_cmd(config, data_root, work_dir, split, out, match_file, zip_path, shard, cfg_options):
-    """Predict split/ with WORK/finetune.pth into the submission format (OUT/wnid/name.png)."""
+    """Predict split/ (validation or test) with WORK/finetune.pth into the submission format (OUT/wnid/name.png,
+    labels mapped through --match, OUT/method.txt, optionally the zip): `imagenet-s infer` on the finetune config."""
     cfg = load_config(config, cfg_options)
-    _stage("finetune").run_infer(cfg, data_root, work_dir, split, out, match=match_file, zip_path=zip_path,
-                                 shard=shard, log=click.echo)
+    with needs_extra("train"):
+        from imagenet_s.mmseg.infer import run_inference
+    from imagenet_s.submission import METHOD_FIELDS
+
+    method = dict(zip(METHOD_FIELDS, ("PASS", "ImageNet-S train (no labels)", "fully unsupervised",
+                                      cfg["model"]["arch"], "https://github.com/LUSSeg/PASS",
+                                      "PASS pseudo labels, fine-tuned, labels matched with the sweep's match")))
+    summary = run_inference(finetune_config_path(cfg), str(Path(work_dir) / "finetune.pth"), data_root,
+                            int(cfg["num_classes"]), split, out, zip_path=zip_path, method=method, shard=shard,
+                            match=match_file, workers=int(cfg.get("workers", 0)), progress=False)
+    click.echo(f"inference: {summary['images']} images of {split} -> {out}" + (f", zip {zip_path}" if zip_path else ""))
 
 
 @pass_group.command("distance-match")

@@ -13,7 +13,8 @@ Layouts (``auto`` detects them from the keys):
   (``teacher``/``student``/``state_dict``, with ``module.``/``backbone.`` prefixes; projection heads left out).
 - ``torchvision``: torchvision's ResNet (``fc`` left out); its names are MMPretrain ResNet's. PASS/SwAV
   ResNet-50 checkpoints are this layout with DDP's ``module.`` prefix (stripped) and ``projection_head``/``prototypes``
-  (left out).
+  (left out); ``imagenet-s pass pretrain``'s checkpoints are too, with the attention head ``fbg`` and the
+  deep-to-shallow ``shallow_heads`` also left out.
 
 What is "left out" is the parts of a whole-model checkpoint that are not the backbone (listed in ``NOT_BACKBONE``);
 every other key must load and every backbone parameter must be loaded.
@@ -31,7 +32,7 @@ from plumbing.errors import BadInputError, UnknownNameError
 LAYOUTS = ("auto", "toolkit", "mmpretrain", "timm", "torchvision")
 CONTAINERS = ("state_dict", "model", "module")
 NOT_BACKBONE = re.compile(r"^(decoder|decoder_.*|mask_token|head|heads|fc|neck|fc_norm|projector|predictor|"
-                          r"projection_head|prototypes)(\.|$)")
+                          r"projection_head|prototypes|fbg|shallow_heads)(\.|$)")
 
 
 def read_checkpoint(path: str | os.PathLike, key: str = "teacher") -> dict:

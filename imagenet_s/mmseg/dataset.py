@@ -48,9 +48,12 @@ def subset_root(data_root: str | os.PathLike, subset: int) -> Path:
 def class_names(subset: int, categories: str | os.PathLike | None = None,
                 image_dir: str | os.PathLike | None = None) -> tuple[str, ...]:
     """``('others', wnid_1, ..., wnid_N)``: WordNet ids from the categories file when given, else the sorted class
-    folders of ``image_dir`` when there are exactly N of them, else ``'1'..'N'`` (a reduced tree)."""
-    if subset not in SUBSETS:
-        raise UnknownNameError(f"subset {subset!r}: expected one of 50, 300, 919")
+    folders of ``image_dir`` when there are exactly N of them, else ``'1'..'N'`` (a reduced tree).
+
+    ``subset`` is 50, 300 or 919, or, without a categories file, any other positive N: a toy tree of N classes (PASS's
+    K clusters on the tests' tree). Raises UnknownNameError otherwise."""
+    if subset not in SUBSETS and (categories is not None or not isinstance(subset, int) or subset < 1):
+        raise UnknownNameError(f"subset {subset!r}: expected one of 50, 300, 919 (or N > 0 for a toy tree)")
     if categories is not None:
         return ("others", *lists.read_categories(categories, subset))
     if image_dir is not None and Path(image_dir).is_dir():
@@ -96,7 +99,7 @@ class ImageNetSDataset(BaseSegDataset):
     """An ImageNet-S split as an MMSegmentation dataset (N + 1 classes, ``others`` first, ignore index 1000).
 
     Args:
-        subset: 50, 300 or 919 (the classes N).
+        subset: 50, 300 or 919 (the classes N); another N > 0 for a toy tree without a categories file.
         split: ``train-semi``, ``validation``, ``test`` (no masks; for inference) or ``train`` (masks only where
             ``data_prefix.seg_map_path`` points, e.g. PASS pseudo labels at the images' relative paths).
         data_root: the built tree (``ROOT/ImageNetS{N}`` or that folder itself).

@@ -4,7 +4,9 @@ Images are prepared by the config's test pipeline (annotation loading dropped) i
 torch ``DataLoader``, pinned memory on CUDA). Batches hold images of one prepared size only (images are ordered by
 the size the pipeline gives them, read from their headers), so nothing is padded and a batch predicts what batch 1
 predicts. The model runs under ``torch.inference_mode``, channels-last and autocast on CUDA; ``ImageNetSSegmentor``
-brings each image's logits to its original size (with the 1000-pixel rule), and PNGs are encoded and written
+brings each image's logits to its original size (with the 1000-pixel rule), predicted labels go through a match
+(``match.json``, official format: the fully unsupervised protocol's cluster -> class map) when one is given, and
+PNGs are encoded and written
 atomically by a small thread pool while the next batch runs. PNGs already there are complete (atomic writes) and are
 skipped, so an interrupted run is simply rerun.
 """
@@ -16,6 +18,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import torch
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
@@ -24,6 +27,7 @@ from mmseg.registry import TRANSFORMS
 from PIL import Image
 
 import imagenet_s.mmseg  # noqa: F401  (registers the plug-in; allow-lists MMEngine checkpoint globals)
+from evaluators.luss.matching import read_match
 from imagenet_s.mmseg.dataset import (
     ResizeShorterSide,
     list_images,
@@ -145,6 +149,15 @@ def write_submission(out_dir: str | os.PathLike, names: list[str], zip_path: str
     return atomic_write(zip_path, fill)
 
 
+def match_table(match: str | os.PathLike, num_classes: int) -> np.ndarray:
+    """(N + 1,) int32 table from predicted label to class of an official ``match.json`` (``{"0": 0, "1": 17, ...}``);
+    labels the file does not name keep their id. Raises BadInputError for a missing or invalid file."""
+    table = np.arange(num_classes + 1, dtype=np.int32)
+    for label, cls in read_match(match, num_classes).items():
+        table[label] = cls
+    return table
+
+
 def _as_list(items: list) -> list:
     return items
 
@@ -158,11 +171,14 @@ def _check(items: list) -> None:
 def run_inference(config: str, checkpoint: str, data_root: str, mode: int, split: str, out: str,
                   zip_path: str | None = None, method: dict | str | None = None, batch_size: int = 1,
                   amp: str | None = None, device: str | None = None, workers: int | None = None,
-                  shard: tuple[int, int] | None = None, progress: bool = True, report: str | None = None) -> dict:
+                  shard: tuple[int, int] | None = None, progress: bool = True, report: str | None = None,
+                  match: str | os.PathLike | None = None) -> dict:
     """Predict every image of ``split`` (``validation`` or ``test``) of ImageNet-S-``mode`` under ``data_root`` into
     ``OUT/wnid/NAME.png`` (official encoding and size), write ``OUT/method.txt`` and, with ``zip_path``, the
-    submission zip. Returns the speed report: images, skipped, seconds, images_per_s, latency_batch_ms and
-    latency_image_ms (p50/p95), peak_memory_mb (+ kind), device, amp, batch_size, workers.
+    submission zip. ``match``: an official ``match.json`` applied to the predicted labels before they are written
+    (the zip's identity ``match.json`` then keeps a scorer from re-fitting); ``mode`` may be any N of a toy tree.
+    Returns the speed report: images, skipped, seconds, images_per_s, latency_batch_ms and latency_image_ms
+    (p50/p95), peak_memory_mb (+ kind), device, amp, batch_size, workers.
 
     Raises:
         BadInputError: a bad option, a missing folder, checkpoint or image, an unreadable image; ``zip_path`` with
@@ -180,6 +196,7 @@ def run_inference(config: str, checkpoint: str, data_root: str, mode: int, split
     classes = int(cfg.model.decode_head.num_classes) - 1
     if classes != int(mode):
         raise BadInputError(f"--mode {mode}: the config's model predicts {classes} classes")
+    table = match_table(match, classes) if match is not None else None
     image_dir = subset_root(data_root, int(mode)) / split_folders(split)[0]
     names = take_shard(list_images(image_dir), shard)
     todo = [n for n in names if not (Path(out) / mask_name(n)).is_file()]
@@ -205,12 +222,14 @@ def run_inference(config: str, checkpoint: str, data_root: str, mode: int, split
                 data["inputs"] = data["inputs"].contiguous(memory_format=torch.channels_last)
             with torch.autocast(dev.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                 outputs = model(**data, mode="predict")
-            preds = [o.pred_sem_seg.data[0].to(torch.int32).cpu() for o in outputs]
+            preds = [o.pred_sem_seg.data[0].to(torch.int32).cpu().numpy() for o in outputs]
+            if table is not None:
+                preds = [table[p] for p in preds]
             elapsed = time.perf_counter() - t
             batch_times.append(elapsed)
             image_times += [elapsed / len(items)] * len(items)
             for o, pred in zip(outputs, preds):
-                pending.append(writer.submit(save_prediction, out, o.metainfo["img_path"], pred.numpy()))
+                pending.append(writer.submit(save_prediction, out, o.metainfo["img_path"], pred))
             bar.update(len(items))
         for job in pending:
             job.result()

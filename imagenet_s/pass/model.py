@@ -14,8 +14,7 @@ from torchvision.models import resnet
 from plumbing.errors import BadInputError
 from plumbing.files import atomic_write_bytes
 
-ARCHS = {"resnet18": (resnet.BasicBlock, [2, 2, 2, 2]), "resnet50": (resnet.Bottleneck, [3, 4, 6, 3]),
-         "resnet-tiny": (resnet.BasicBlock, [1, 1, 1, 1])}  # tiny: the test suite's network
+ARCHS = {"resnet18": (resnet.BasicBlock, [2, 2, 2, 2]), "resnet50": (resnet.Bottleneck, [3, 4, 6, 3])}
 
 
 def _head(in_ch: int, hidden: int, out_ch: int) -> nn.Sequential:
@@ -27,8 +26,13 @@ def _head(in_ch: int, hidden: int, out_ch: int) -> nn.Sequential:
 class PASSNet(nn.Module):
     """ResNet backbone with the PASS heads.
 
+    The backbone keeps torchvision's names (``conv1``, ``bn1``, ``layer1`` .. ``layer4``) and the heads upstream's
+    (``projection_head``, ``prototypes``, ``fbg``; ours: ``shallow_heads``), so a saved state dict is a
+    torchvision-layout checkpoint plus heads: the MMSegmentation plug-in loads its backbone strictly
+    (``imagenet_s.mmseg.checkpoints``, the heads left out), which is how ``pass finetune`` starts.
+
     Args:
-        arch: "resnet18" (ImageNet-S-50), "resnet50" (300/919) or "resnet-tiny" (tests).
+        arch: "resnet18" (ImageNet-S-50) or "resnet50" (300/919).
         feat_dim: embedding size (128 upstream); hidden: projection width (512 / 2048); prototypes: SwAV
             prototypes (500 / 3000); shallow: how many shallow stages get a head for the deep-to-shallow
             supervision (3 upstream: layer1..layer3).
@@ -44,10 +48,10 @@ class PASSNet(nn.Module):
             raise BadInputError(f"unknown arch {arch!r}; expected one of {', '.join(ARCHS)}")
         block, layers = ARCHS[arch]
         net = resnet.ResNet(block, layers)
-        self.stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool)
-        self.stages = nn.ModuleList([net.layer1, net.layer2, net.layer3, net.layer4])
+        self.conv1, self.bn1, self.relu, self.maxpool = net.conv1, net.bn1, net.relu, net.maxpool
+        self.layer1, self.layer2, self.layer3, self.layer4 = net.layer1, net.layer2, net.layer3, net.layer4
         widths = [64 * block.expansion * 2 ** i for i in range(4)]
-        self.projection = _head(widths[3], hidden, feat_dim)
+        self.projection_head = _head(widths[3], hidden, feat_dim)
         self.shallow_heads = nn.ModuleList([_head(w, hidden, feat_dim) for w in widths[3 - shallow:3]])
         self.prototypes = nn.Linear(feat_dim, prototypes, bias=False)
         self.fbg = nn.Sequential(nn.Conv2d(widths[3], hidden, 1), nn.ReLU(inplace=True), nn.Conv2d(hidden, 1, 1))
@@ -67,12 +71,12 @@ class PASSNet(nn.Module):
 
     def _forward(self, x: torch.Tensor) -> dict:
         feats = []
-        h = self.stem(x)
-        for stage in self.stages:
+        h = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        for stage in (self.layer1, self.layer2, self.layer3, self.layer4):
             h = stage(h)
             feats.append(h)
         deep = feats[-1]
-        embedding = F.normalize(self.projection(deep), dim=1)
+        embedding = F.normalize(self.projection_head(deep), dim=1)
         size = deep.shape[-2:]
         shallow = []
         for head, feat in zip(self.shallow_heads, feats[3 - len(self.shallow_heads):3]):

@@ -9,8 +9,9 @@ supervision, weight ``shallow_weight`` each); cross-entropy at temperature 0.1. 
 attention-pooled image embedding and the same swapped SwAV loss runs over the batch.
 Runs on one CPU in the tests and under ``torchrun`` (DistributedDataParallel, SyncBN, sharded sampler).
 SwAV's queue (``pretrain.queue_length`` pixel embeddings per global view, from ``epoch_queue_starts``) joins the
-Sinkhorn-Knopp step; it lives in memory (a resumed run starts it empty). Not reproduced: LARS and fp16 (plain SGD
-with momentum, warm-up and cosine decay).
+Sinkhorn-Knopp step; every process's queue and random state are saved in ``<stage>_latest.pth`` after each epoch,
+so a resumed run continues with the queue and the data order it would have had. Optimiser: upstream's SGD under
+LARC as MMPretrain's ``LARS`` (``lars_eta``), warm-up and cosine decay per step. Not reproduced: fp16.
 """
 from __future__ import annotations
 
@@ -136,6 +137,42 @@ def attention_loss(model, batch: dict, cfg: dict, queues: torch.Tensor | None = 
     return loss / terms
 
 
+def gather_ranks(tensor: torch.Tensor | None, world: int) -> torch.Tensor | None:
+    """(world, ...) CPU stack of every process's ``tensor`` (an all-gather under torch.distributed; every process
+    must call it), or None for None."""
+    if tensor is None:
+        return None
+    if world == 1:
+        return tensor[None].cpu()
+    parts = [torch.empty_like(tensor) for _ in range(world)]
+    torch.distributed.all_gather(parts, tensor.contiguous())
+    return torch.stack(parts).cpu()
+
+
+def restore_queue(saved: torch.Tensor | None, rank: int, world: int, length: int, dim: int,
+                  device: torch.device) -> tuple[torch.Tensor | None, str]:
+    """This process's queue (2, length, dim) from a checkpoint's ``queues`` (world, 2, length, dim), and a note for
+    the log; None (the queue starts empty) when the checkpoint holds none or one of another world size or shape."""
+    if saved is None:
+        return None, "no queue saved"
+    if tuple(saved.shape) != (world, 2, length, dim):
+        return None, f"saved queue {tuple(saved.shape)} does not fit {(world, 2, length, dim)}: starting it empty"
+    return saved[rank].to(device), "queue restored"
+
+
+def make_optimizer(params: list, train_cfg: dict) -> torch.optim.Optimizer:
+    """Upstream's optimiser: SGD with momentum 0.9 and weight decay ``weight_decay`` under LARC (trust coefficient
+    ``lars_eta``, 0.001 upstream, no clipping), here MMPretrain's ``LARS`` (the same per-tensor trust ratio
+    ``eta * |w| / (|g| + wd * |w|)``; its momentum buffer holds lr-scaled steps); ``lars_eta`` 0 or None: plain SGD.
+    The lr is set per step by the schedule."""
+    lr, decay, eta = train_cfg["base_lr"], train_cfg.get("weight_decay", 1e-6), train_cfg.get("lars_eta")
+    if not eta:
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=decay)
+    from mmpretrain.engine.optimizers import LARS
+
+    return LARS(params, lr=lr, momentum=0.9, weight_decay=decay, eta=eta)
+
+
 def _lr(cfg: dict, step: int, total: int, world: int) -> float:
     base = cfg["base_lr"] * cfg["batch_size"] * world / 256
     warm = cfg.get("warmup_iters", 0)
@@ -171,17 +208,15 @@ def run_stage(stage: str, cfg: dict, data_root: str | Path, work_dir: str | Path
     else:
         model = PASSNet(**cfg["model"]).to(device)
     train_cfg = cfg[stage]
-    start_epoch = 0
+    start_epoch, ckpt = 0, {}
     if latest.is_file():
         model, ckpt = load_checkpoint(latest)
         start_epoch = int(ckpt["epoch"])
-        log(f"resuming {stage} from {latest} (epoch {start_epoch})")
     if stage == ATTENTION:
         for name, param in model.named_parameters():
             param.requires_grad = name.startswith(("fbg", "prototypes"))
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(params, lr=train_cfg["base_lr"], momentum=0.9,
-                                weight_decay=train_cfg.get("weight_decay", 1e-6))
+    optimizer = make_optimizer(params, train_cfg)
     if latest.is_file():
         optimizer.load_state_dict(ckpt["optimizer"])
     net = model
@@ -202,6 +237,12 @@ def run_stage(stage: str, cfg: dict, data_root: str | Path, work_dir: str | Path
     total = train_cfg["epochs"] * len(loader)
     queue_length = train_cfg.get("queue_length", 0) // world if stage == PRETRAIN else 0
     queues = None
+    if latest.is_file():
+        queues, note = restore_queue(ckpt.get("queues"), rank, world, queue_length, model.config["feat_dim"], device)
+        rng = ckpt.get("rng")
+        if rng is not None and rng.shape[0] == world:
+            torch.set_rng_state(rng[rank].to(torch.uint8))
+        log(f"resuming {stage} from {latest} (epoch {start_epoch}; {note})")
     for epoch in range(start_epoch, train_cfg["epochs"]):
         if queue_length and epoch >= train_cfg.get("epoch_queue_starts", 0) and queues is None:
             queues = torch.zeros(2, queue_length, model.config["feat_dim"], device=device)
@@ -217,12 +258,15 @@ def run_stage(stage: str, cfg: dict, data_root: str | Path, work_dir: str | Path
             loss = loss_fn(net, _to(batch, device), cfg, queues)
             optimizer.zero_grad()
             loss.backward()
-            if step < train_cfg.get("freeze_prototypes_iters", 0) and model.prototypes.weight.grad is not None:
-                model.prototypes.weight.grad.zero_()
+            if step < train_cfg.get("freeze_prototypes_iters", 0):
+                model.prototypes.weight.grad = None  # upstream: frozen prototypes are skipped by the optimiser
             optimizer.step()
+        saved_queues = gather_ranks(queues, world)
+        rng = gather_ranks(torch.get_rng_state().to(device), world)
         if rank == 0:
             log(f"{stage} epoch {epoch + 1}/{train_cfg['epochs']}: loss {loss.item():.4f}")
-            save_checkpoint(latest, model, epoch=epoch + 1, optimizer=optimizer.state_dict())
+            save_checkpoint(latest, model, epoch=epoch + 1, optimizer=optimizer.state_dict(), queues=saved_queues,
+                            rng=rng)
     if rank == 0:
         model.normalize_prototypes()
         save_checkpoint(final, model, epoch=train_cfg["epochs"])

@@ -89,6 +89,14 @@ def test_infer_predicts_the_test_split_and_refuses_bad_input(trained, tiny_tree,
     _cli("infer", cfg, ckpt, "--data-root", tiny_tree / "ImageNetS50", "--mode", SUBSET, "--split", "test",
          "--out", tmp_path / "test", "--device", "cpu", "--workers", 0)
     assert len(MaskFolder(tmp_path / "test").names()) == 3 and (tmp_path / "test" / "method.txt").is_file()
+    table = np.roll(np.arange(SUBSET + 1), 1)  # 0 -> 50, 1 -> 0, 2 -> 1, ...: a match that moves every label
+    match = tmp_path / "match.json"
+    match.write_text(json.dumps({str(i): int(v) for i, v in enumerate(table)}))
+    _cli("infer", cfg, ckpt, "--data-root", tiny_tree, "--mode", SUBSET, "--split", "test", "--out",
+         tmp_path / "matched", "--match", match, "--device", "cpu", "--workers", 0)
+    for name in MaskFolder(tmp_path / "test").names():
+        assert np.array_equal(MaskFolder(tmp_path / "matched").read(name),
+                              table[MaskFolder(tmp_path / "test").read(name)]), name
     runner = CliRunner()
     bad = runner.invoke(main, ["infer", str(cfg), str(ckpt), "--data-root", str(tiny_tree), "--mode", "300",
                                "--split", "test", "--out", str(tmp_path / "x")])

@@ -66,10 +66,17 @@ def test_stages_hand_over_to_each_other(tree, tmp_path):
     assert len(MaskFolder(pseudo_train).names()) == 12
     run("pseudo-label", *common, "--split", "train", "--out", pseudo_train, "--shard", "2/2")
     assert len(MaskFolder(pseudo_train).names()) == 24
-    run("finetune", *common, "--pseudo", pseudo_train)
-    assert (work / "finetune.pth").is_file()
-    pred, sub = tmp_path / "pred", tmp_path / "sub.zip"
+    run("finetune", *common, "--pseudo", pseudo_train)  # MMEngine, backbone loaded strictly from pretrain.pth
+    assert (work / "finetune.pth").is_file() and (work / "finetune" / "epoch_1.pth").is_file()
+    assert "already done" in run("finetune", *common, "--pseudo", pseudo_train)
+    pred, sub, raw = tmp_path / "pred", tmp_path / "sub.zip", tmp_path / "raw"
     run("infer", *common, "--split", "validation", "--out", pred, "--match", match, "--zip", sub)
+    run("infer", *common, "--split", "validation", "--out", raw)
+    table = np.arange(4)
+    for k, v in json.loads(match.read_text()).items():
+        table[int(k)] = v
+    for name in names:  # the match is applied to the predicted labels
+        assert np.array_equal(MaskFolder(pred).read(name), table[MaskFolder(raw).read(name)]), name
     result = evaluate_folders(root / "validation-segmentation", pred, 3, workers=1, progress=False)
     assert 0 <= result.metrics["mIoU"] <= 100 and sub.is_file()
     scored = score_submission(sub, root / "validation-segmentation", 3, workers=1, progress=False, notify=print)
@@ -92,3 +99,10 @@ def test_bad_threshold_and_missing_stage_are_one_line_errors(tree, tmp_path):
     res = CliRunner().invoke(main, ["pass", "cluster", "pass_tiny", "--data-root", str(root), "--work-dir",
                                     str(tmp_path)])
     assert res.exit_code == 2 and "attention.pth" in res.output
+    (tmp_path / "pseudo").mkdir()
+    res = CliRunner().invoke(main, ["pass", "finetune", "pass_tiny", "--data-root", str(root), "--work-dir",
+                                    str(tmp_path), "--pseudo", str(tmp_path / "pseudo")])
+    assert res.exit_code == 2 and "pretrain.pth" in res.output and len(res.output.strip().splitlines()) == 1
+    res = CliRunner().invoke(main, ["pass", "finetune", "pass_tiny", "--data-root", str(root), "--work-dir",
+                                    str(tmp_path), "--pseudo", str(tmp_path / "none")])
+    assert res.exit_code == 2 and "no pseudo-label folder" in res.output

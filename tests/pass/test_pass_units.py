@@ -69,3 +69,14 @@ def test_queue_fills_newest_first_and_joins_sinkhorn_once_full():
     q = train.assignments(third @ prototypes.t(), third, prototypes, queue, 0.05, 3)
     joint = model.sinkhorn(torch.cat([torch.cat([second, first[:2]]) @ prototypes.t(), third @ prototypes.t()]))
     assert torch.allclose(q, joint[-1:])  # full queue: computed together, the batch's rows returned
+
+
+def test_lars_scales_each_tensor_by_its_trust_ratio():
+    train = importlib.import_module("imagenet_s.pass.train")
+    w = torch.nn.Parameter(torch.tensor([3.0, 4.0]))  # |w| = 5
+    opt = train.make_optimizer([w], {"base_lr": 1.0, "weight_decay": 0.0, "lars_eta": 0.001})
+    w.grad = torch.tensor([0.6, 0.8])  # |g| = 1: trust ratio 0.001 * 5 / 1 = 0.005
+    opt.step()
+    assert torch.allclose(w.detach(), torch.tensor([3 - 0.003, 4 - 0.004]))
+    sgd = train.make_optimizer([w], {"base_lr": 1.0, "weight_decay": 0.0, "lars_eta": 0})
+    assert type(sgd) is torch.optim.SGD

@@ -10,12 +10,14 @@ epsilon = 0.05  # Sinkhorn-Knopp
 sinkhorn_iterations = 3
 temperature = 0.1
 shallow_weight = 1.0  # deep-to-shallow supervision, per shallow stage
-# base_lr is for a total batch of 256 (8 GPUs x 32) and scaled linearly; the queue holds pixel embeddings per view
+# base_lr is for a total batch of 256 (8 GPUs x 32) and scaled linearly; the queue holds pixel embeddings per view;
+# SGD (momentum 0.9) under LARS with trust coefficient lars_eta (upstream: apex LARC, 0.001, no clipping)
 pretrain = dict(epochs=100, batch_size=32, base_lr=0.6, final_lr=0.0006, warmup_iters=0, weight_decay=1e-6,
-                freeze_prototypes_iters=5005, queue_length=3840, epoch_queue_starts=15)
-attention = dict(epochs=20, batch_size=32, base_lr=0.6, final_lr=0.0006, weight_decay=1e-6)
+                freeze_prototypes_iters=5005, lars_eta=0.001, queue_length=3840, epoch_queue_starts=15)
+attention = dict(epochs=20, batch_size=32, base_lr=0.6, final_lr=0.0006, weight_decay=1e-6, lars_eta=0.001)
 cluster = dict(k=300, iterations=20, restarts=30, resize=256, crop=224)
 pseudo = dict(resize=256, threshold=0.40)  # upstream's chosen threshold for ImageNet-S-300 (a fraction)
-# attention and finetune learning rates: our defaults (the upstream scripts were not reproduced line by line)
-finetune = dict(epochs=20, batch_size=32, base_lr=0.1, weight_decay=1e-4, resize=256, crop=224)
+# finetune: an MMSegmentation config of the ImageNet-S plug-in (upstream's settings; beside this file) and overrides
+# of it (dotted keys, e.g. {'train_cfg.max_epochs': 1}), run by `imagenet-s pass finetune` and `pass infer`
+finetune = dict(config="finetune_r50_luss300.py", cfg_options=dict())
 distance = dict(k=10, temperature=0.07, upsample=4, resize=256)
