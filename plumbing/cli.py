@@ -7,6 +7,7 @@ Meanings fixed once for every command: ``--json PATH`` writes a file; ``--format
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -14,7 +15,15 @@ from collections.abc import Callable, Iterator
 import click
 import orjson
 
-from plumbing.errors import EXIT_BAD_INPUT, EXIT_FAILURE, InputWarning, ToolkitError, ToolkitRuntimeError, exit_code
+from plumbing.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILURE,
+    BadInputError,
+    InputWarning,
+    ToolkitError,
+    ToolkitRuntimeError,
+    exit_code,
+)
 from plumbing.jobs import parse_shard
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -71,6 +80,68 @@ class ToolkitGroup(click.Group):
         ``error: ...`` line and its exit code, input warnings ``warning: ...`` lines."""
         with reported_errors():
             return super().invoke(ctx)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Register ``cmd`` (and, for a group, every command below it) with ``ToolkitContext``, so that no command
+        of the group overwrites its own inputs."""
+        _use_toolkit_context(cmd)
+        super().add_command(cmd, name)
+
+
+OUTPUT_PARAMS = frozenset({"out", "json_out", "csv_out", "save_state", "save_ann", "plot", "report", "zip_path"})
+
+
+class ToolkitContext(click.Context):
+    """The context of every toolkit command: before the command runs, an output file option (``OUTPUT_PARAMS``)
+    that names a file another option or argument reads, or the file of another output option, is refused."""
+
+    def invoke(self, callback, /, *args, **kwargs):
+        """Check the outputs, then run ``callback`` as click does."""
+        if self.command is not None and callback is self.command.callback:
+            refuse_overwriting_inputs(self.command, kwargs)
+        return super().invoke(callback, *args, **kwargs)
+
+
+def _use_toolkit_context(cmd: click.Command) -> None:
+    cmd.context_class = ToolkitContext
+    for sub in getattr(cmd, "commands", {}).values():
+        _use_toolkit_context(sub)
+
+
+def _shown(command: click.Command, param_name: str) -> str:
+    for param in command.params:
+        if param.name == param_name:
+            return param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+    return param_name
+
+
+def refuse_overwriting_inputs(command: click.Command, params: dict) -> None:
+    """Refuse a run whose output file (a parameter named in ``OUTPUT_PARAMS``) is also a file that another
+    parameter names (an input: ``--gt``, ``--dt``, a checkpoint, an annotation file...), or another output's file.
+
+    Raises:
+        BadInputError: naming both options, e.g. ``--json g.json is the file of --gt: refusing to overwrite an
+            input``; nothing has been read or written yet."""
+    outputs = {name: str(value) for name, value in params.items() if name in OUTPUT_PARAMS and value}
+    inputs = {}
+    for name, value in params.items():
+        if name in outputs:
+            continue
+        for item in value if isinstance(value, (tuple, list)) else (value,):
+            if isinstance(item, (str, os.PathLike)) and os.path.isfile(item):
+                inputs.setdefault(name, []).append(os.fspath(item))
+    seen = {}
+    for name, path in outputs.items():
+        real = os.path.realpath(path)
+        if real in seen:
+            raise BadInputError(f"{_shown(command, name)} {path} is also the file of {_shown(command, seen[real])}: "
+                                "two outputs cannot share one file")
+        seen[real] = name
+        exists = os.path.exists(path)
+        for other, files in inputs.items():
+            if any(os.path.realpath(item) == real or exists and os.path.samefile(path, item) for item in files):
+                raise BadInputError(f"{_shown(command, name)} {path} is the file of {_shown(command, other)}: "
+                                    "refusing to overwrite an input")
 
 
 @contextlib.contextmanager
