@@ -23,6 +23,8 @@ from typing import BinaryIO
 import numpy as np
 import orjson
 
+from plumbing.errors import BadInputError
+
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -100,6 +102,24 @@ def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
     """Write ``array`` in NumPy's ``.npy`` format (as ``np.save``), atomically."""
     array = np.ascontiguousarray(array)
     return atomic_write(path, lambda f: np.save(f, array))
+
+
+NUMPY_MAGICS = (b"\x93NUMPY", b"PK\x03\x04")  # .npy, and .npz (a zip of .npy files)
+
+
+def load_numpy(path: str | os.PathLike):
+    """``np.load(path, allow_pickle=False)`` of a file that starts as a ``.npy`` or ``.npz`` file does.
+
+    Raises:
+        FileNotFoundError: no such file (callers name it their way).
+        BadInputError: any other file (JSON, text, a pickle): NumPy would otherwise answer with its advice on loading
+            pickles, which fits no input of this toolkit.
+        ValueError, OSError, EOFError: a NumPy file that is damaged (``np.load``'s own errors)."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    if not head.startswith(NUMPY_MAGICS):
+        raise BadInputError(f"{path}: not a NumPy .npy/.npz file (it does not start with NumPy's header)")
+    return np.load(path, allow_pickle=False)
 
 
 def output_complete(path: str | os.PathLike) -> bool:

@@ -16,7 +16,7 @@ import numpy as np
 from evaluators.luss.matching import MatchCounter
 from evaluators.luss.metrics import LUSSEvaluator
 from plumbing.errors import BadInputError, warn
-from plumbing.files import atomic_write_bytes
+from plumbing.files import atomic_write_bytes, load_numpy
 
 STATE_VERSION = 1
 EVALUATION, MATCHING = "luss-evaluation", "luss-matching"
@@ -56,11 +56,18 @@ def load_state(path: str | os.PathLike, kinds: dict | None = None) -> tuple[LUSS
     family = sorted(kinds)[0].split("-")[0].upper()  # LUSS, USS
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = load_numpy(path)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise BadInputError(f"{path}: not a {family} state file (a single .npy array, not an .npz archive)")
+        with data:
             meta = json.loads(str(data["meta"]))
             arrays = {k: data[k] for k in data.files if k != "meta"}
     except FileNotFoundError:
         raise BadInputError(f"{path}: no such file") from None
+    except BadInputError as exc:
+        if str(exc).startswith(f"{path}: not a {family} state file"):
+            raise
+        raise BadInputError(f"{path}: not a {family} state file (no NumPy .npz header)") from None
     except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
         raise BadInputError(f"{path}: not a {family} state file ({exc})") from None
     if not isinstance(meta, dict) or meta.get("version") != STATE_VERSION or meta.get("kind") not in kinds:

@@ -44,6 +44,7 @@ from evaluators.luss.metrics import (
     joint_counts_to_state,
 )
 from plumbing.errors import BadInputError
+from plumbing.files import load_numpy
 from plumbing.jobs import run_chunks
 
 DEFAULT_MIN, DEFAULT_MAX, DEFAULT_STEP = 0.0, 0.80, 0.01
@@ -114,10 +115,12 @@ def read_attention(path: Path, shape: tuple) -> np.ndarray:
     Raises:
         BadInputError: missing or unreadable file, not a 2-D real array, or not of the mask's shape ``shape``."""
     try:
-        array = np.load(path, allow_pickle=False)
+        array = load_numpy(path)
     except FileNotFoundError:
         raise BadInputError(f"{path}: no attention map beside the prediction (PASS writes NAME.npy with "
                             "--save-attention)") from None
+    except BadInputError:
+        raise
     except (ValueError, OSError, EOFError) as exc:
         raise BadInputError(f"{path}: not a readable .npy array ({exc})") from None
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiub" or array.ndim != 2:

@@ -19,6 +19,7 @@ import numpy as np
 from evaluators.luss.masks import check_chunks, read_png_header
 from evaluators.uss import labels
 from plumbing.errors import BadInputError, UnknownNameError
+from plumbing.files import load_numpy
 from plumbing.system_files import walk_files
 
 CURATED_COCO = "curated/val2017/Coco164kFull_Stuff_Coarse_7.txt"  # the manifest path of PiCIE's curated val list
@@ -94,7 +95,9 @@ def read_array(path: Path) -> np.ndarray:
             array = array[..., 2].astype(np.int32) + 256 * array[..., 1].astype(np.int32)
     elif suffix == ".npy":
         try:
-            array = np.load(path, allow_pickle=False)
+            array = load_numpy(path)
+        except BadInputError:
+            raise
         except (ValueError, OSError) as exc:
             raise BadInputError(f"{path}: not a readable .npy array ({exc})") from None
     elif suffix == ".mat":

@@ -58,3 +58,36 @@ def test_needs_writing_skips_complete_outputs_and_cleans_stale_temps(tmp_path):
     save_npy(out, np.ones(4))
     assert not needs_writing(out)
     assert needs_writing(out, tmp_path / "a.json")  # one of two outputs missing: the job runs again
+
+
+def test_load_numpy_refuses_what_is_not_a_numpy_file_without_numpys_pickle_advice(tmp_path):
+    from plumbing.errors import BadInputError
+    from plumbing.files import load_numpy
+
+    for name, data in (("r.json", b'{"a": 1}'), ("pickled.npy", b"\x80\x04K\x01."), ("empty.npy", b"")):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(BadInputError, match=f"{name}: not a NumPy .npy/.npz file") as info:
+            load_numpy(tmp_path / name)
+        assert "unsafely" not in str(info.value) and "allow_pickle" not in str(info.value)
+    np.save(tmp_path / "a.npy", np.arange(3))
+    np.savez(tmp_path / "b.npz", x=np.ones(2))
+    assert load_numpy(tmp_path / "a.npy").tolist() == [0, 1, 2]
+    with load_numpy(tmp_path / "b.npz") as data:
+        assert data["x"].tolist() == [1.0, 1.0]
+    with pytest.raises(FileNotFoundError):
+        load_numpy(tmp_path / "missing.npy")
+
+
+@pytest.mark.parametrize("script", ["imagenet_s", "uss"])
+def test_merge_of_a_json_file_is_one_line_naming_it(tmp_path, script):
+    import subprocess
+    import sys
+
+    (tmp_path / "r.json").write_text('{"a": 1}')
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    for name in ("r.json", "one.npy"):
+        run = subprocess.run([sys.executable, "-m", script, "merge", str(tmp_path / name)], capture_output=True,
+                             text=True)
+        assert run.returncode == 2 and run.stdout == ""
+        assert run.stderr.startswith(f"error: {tmp_path / name}: not a ") and "state file" in run.stderr
+        assert run.stderr.count("\n") == 1
