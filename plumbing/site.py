@@ -241,6 +241,19 @@ def _write_board(folder: Path, board: Board) -> None:
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
 
+def check_site_folder(out: str | os.PathLike) -> Path:
+    """``out`` as a Path when ``build_site`` may (re)build a site there: absent, empty, or a site it made. Commands
+    call it before any work, so a refused ``--html`` folder leaves nothing written.
+
+    Raises:
+        BadInputError: ``out`` exists, is not empty and was not made by ``build_site``."""
+    out = Path(out)
+    if out.exists() and not (out / MARKER).is_file() and (not out.is_dir() or any(out.iterdir())):
+        raise BadInputError(f"{out}: exists and is not a leaderboard site made by this toolkit; "
+                            "refusing to replace it (choose another --html folder)")
+    return out
+
+
 def build_site(out: str | os.PathLike, boards: list[Board], title: str = "Leaderboards") -> Path:
     """(Re)build the site at ``out`` with ``boards``, keeping the other boards a previous build left there.
 
@@ -249,10 +262,7 @@ def build_site(out: str | os.PathLike, boards: list[Board], title: str = "Leader
     Raises:
         BadInputError: ``out`` exists, is not empty and was not made by ``build_site`` (it is never replaced).
     """
-    out = Path(out)
-    if out.exists() and not (out / MARKER).is_file() and (not out.is_dir() or any(out.iterdir())):
-        raise BadInputError(f"{out}: exists and is not a leaderboard site made by this toolkit; "
-                            "refusing to replace it (choose another --html folder)")
+    out = check_site_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:

@@ -10,7 +10,7 @@ from evaluators.report import detection_report
 from plumbing.archives import ArchiveLimits
 from plumbing.cli import json_option, stack
 from plumbing.files import write_csv, write_json
-from plumbing.site import build_site
+from plumbing.site import build_site, check_site_folder
 from plumbing.tables import format_table, percent
 
 _DEFAULT = ArchiveLimits()
@@ -55,6 +55,8 @@ def score(submission, gt, preset, json_out, max_total_bytes, max_ratio):
 def leaderboard(directory, gt, out, site, preset, cache, max_total_bytes, max_ratio):
     """Score every submission (.zip or .json) in DIRECTORY once into one table, best AP first; refused ones are
     listed with the reason."""
+    if site:
+        check_site_folder(site)
     rows = board.leaderboard(directory, gt, preset, cache_dir=cache, notify=click.echo, plots=site is not None,
                              limits=ArchiveLimits(max_total_bytes, max_ratio))
     columns = board.board_columns(rows)

@@ -10,7 +10,7 @@ from imagenet_s import leaderboard, submission
 from imagenet_s.cli import options as opt
 from plumbing.errors import BadInputError
 from plumbing.files import write_csv, write_json
-from plumbing.site import build_site
+from plumbing.site import build_site, check_site_folder
 
 
 def _shard_of(shard: tuple[int, int] | None, save_state: str | None):
@@ -134,12 +134,17 @@ def score_cmd(archive, gt_dir, mode, names_file, json_out, workers, max_total_by
 def leaderboard_cmd(directory, gt_dir, mode, out, cache, site, names_file, workers, max_total_bytes, max_ratio,
                     max_pixels):
     """Score every submission zip in DIRECTORY into one table (refused archives are listed with the reason)."""
+    if site:
+        check_site_folder(site)
     limits = submission.Limits(max_total_bytes, max_ratio, max_pixels)
     rows = leaderboard.leaderboard(directory, gt_dir, int(mode), cache_dir=cache, names=opt.names_of(names_file),
                                    limits=limits, workers=workers, notify=click.echo, plots=site is not None)
     write_csv(out, leaderboard.BOARD_COLUMNS, [[row.get(c, "") for c in leaderboard.BOARD_COLUMNS] for row in rows])
     shown = ("rank", "method", "archive", "match", "mIoU", "Acc", "mBIoU", "FMeasure", "status")
-    click.echo(report.format_table(shown, [[row.get(c, "") for c in shown] for row in rows], align_left=4))
+    metrics = ("mIoU", "Acc", "mBIoU", "FMeasure")
+    click.echo(report.format_table(shown, [[f"{row[c]:.2f}" if c in metrics and isinstance(row.get(c), float)
+                                            else row.get(c, "") for c in shown] for row in rows],
+                                   f"ImageNet-S-{mode} leaderboard, values in %", align_left=4))
     click.echo(f"wrote {out}")
     if site:
         click.echo(f"wrote {build_site(site, [leaderboard.site_board(rows, int(mode))])}")

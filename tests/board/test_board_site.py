@@ -155,6 +155,21 @@ def test_a_folder_that_is_not_a_site_is_never_replaced(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "site"]
 
 
+@pytest.mark.parametrize("benchmark", ["aodraw", "imagenet-s"])
+def test_a_refused_html_folder_is_refused_before_anything_is_written(benchmark, aodraw_board, tmp_path):
+    """`leaderboard --html` checks the site folder first: a refusal leaves no CSV, no score cache behind."""
+    gt, subs = aodraw_board
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("precious")
+    main, args = ((aodraw_main, ["leaderboard", str(subs), "--gt", str(gt)]) if benchmark == "aodraw" else
+                  (imagenet_main, ["leaderboard", str(subs), "--gt-dir", str(tmp_path / "no-gt"), "--mode", "50"]))
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "board.csv"), "--html", str(tmp_path / "mine")])
+    assert result.exit_code == 2
+    assert "refusing to replace it" in result.output
+    assert not (tmp_path / "board.csv").exists() and not (subs / ".scores").exists()
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
+
+
 def test_a_failed_build_leaves_the_old_site(tmp_path):
     good = Board("b", "B", "Board", "d", Table("t", (Column("m", "M", numeric=False),), [{"m": "old"}]))
     build_site(tmp_path / "site", [good])
