@@ -147,11 +147,13 @@ def refuse_overwriting_inputs(command: click.Command, params: dict) -> None:
 @contextlib.contextmanager
 def needs_extra(extra: str) -> Iterator[None]:
     """Inside (the imports of a command that needs an optional extra): an ImportError becomes a ToolkitError
-    naming the extra and the pip command that installs it (exit code 1), instead of a traceback."""
+    naming the extra and how to install it (exit code 1), instead of a traceback."""
     try:
         yield
     except ImportError as exc:
-        raise ToolkitError(f"the {extra} extra is needed ({exc}); pip install 'rawseg-bench[{extra}]'") from None
+        how = ("`make install` in the clone (torch pinned first, mmcv built against it: docs/install.md)"
+               if extra == "train" else f"pip install -e '.[{extra}]' in the clone")
+        raise ToolkitError(f"the {extra} extra is needed ({exc}); install it with {how}") from None
 
 
 def run_script(main: Callable[[], object]) -> None:

@@ -33,17 +33,41 @@ def load_config(config: str, overrides: tuple[str, ...] = ()) -> dict:
         shipped = ", ".join(sorted(p.stem for p in CONFIGS.glob("pass_*.py")))
         raise BadInputError(f"config {config!r}: no such file or shipped config ({shipped})")
     cfg = Config.fromfile(str(path))
+    current = cfg.to_dict()
     updates = {}
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise BadInputError(f"--cfg-options {item!r}: expected key=value")
-        try:
-            updates[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            updates[key] = value
+        updates[key] = _override(current, key, value, str(path))
     cfg.merge_from_dict(updates)
     return cfg.to_dict()
+
+
+def _override(cfg: dict, key: str, text: str, source: str):
+    """The value of ``--cfg-options key=text`` for a PASS config: the key must exist (a typo is an error, not a new
+    key nobody reads) and the value must be a Python literal of the existing value's type (an int where a float is,
+    any literal where the config holds None)."""
+    node = cfg
+    parts = key.split(".")
+    for depth, part in enumerate(parts):
+        if not isinstance(node, dict) or part not in node:
+            known = ", ".join(sorted(node)) if isinstance(node, dict) else "none: not a section"
+            raise BadInputError(f"--cfg-options {key}: {source} has no key {'.'.join(parts[:depth + 1])!r} "
+                                f"(keys there: {known})")
+        node = node[part]
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        if not isinstance(node, str) and node is not None:
+            raise BadInputError(f"--cfg-options {key}={text}: not a Python literal (the config has "
+                                f"{node!r})") from None
+        value = text
+    if node is None or isinstance(value, type(node)) or (isinstance(node, float) and isinstance(value, int)):
+        return value
+    if isinstance(node, (list, tuple)) and isinstance(value, (list, tuple)):
+        return type(node)(value)
+    raise BadInputError(f"--cfg-options {key}={text}: expected a {type(node).__name__} (the config has {node!r})")
 
 
 def finetune_config_path(cfg: dict) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 
 import numpy as np
 import pytest
@@ -80,3 +81,27 @@ def test_lars_scales_each_tensor_by_its_trust_ratio():
     assert torch.allclose(w.detach(), torch.tensor([3 - 0.003, 4 - 0.004]))
     sgd = train.make_optimizer([w], {"base_lr": 1.0, "weight_decay": 0.0, "lars_eta": 0})
     assert type(sgd) is torch.optim.SGD
+
+
+@pytest.mark.parametrize("override, message", [
+    ("pretrian.epochs=1", "has no key 'pretrian'"),
+    ("pretrain.nosuch=1", "has no key 'pretrain.nosuch'"),
+    ("pretrain.epochs=one", "not a Python literal (the config has 2)"),
+    ("pretrain.epochs=[1", "not a Python literal"),
+    ("pretrain.epochs=1.5", "expected a int (the config has 2)"),
+    ("pretrain", "expected key=value"),
+])
+def test_cfg_options_typos_and_wrong_types_are_refused(override, message):
+    from imagenet_s.cli.pass_cmd import load_config
+    from plumbing.errors import BadInputError
+
+    with pytest.raises(BadInputError, match=re.escape(message)):
+        load_config("pass_tiny", (override,))
+
+
+def test_cfg_options_of_the_right_type_apply():
+    from imagenet_s.cli.pass_cmd import load_config
+
+    cfg = load_config("pass_tiny", ("pretrain.epochs=1", "pretrain.base_lr=1", "crops.global_scale=[0.3, 1.0]"))
+    assert cfg["pretrain"]["epochs"] == 1 and cfg["pretrain"]["base_lr"] == 1
+    assert tuple(cfg["crops"]["global_scale"]) == (0.3, 1.0)
