@@ -5,8 +5,9 @@ Normalisations, each noted in the output's ``conversion.notes`` when it changed 
 * image ids: integers stay; digit strings (LOD) become their number; other strings (PASCALRAW, ROD) are numbered
   0, 1, ... in file order. Every image entry keeps its original id as ``source_id``.
 * category ids: renumbered 1..K in id order (files start at 0 or 1); names kept; each keeps ``source_id``.
-* annotation ids: where id 0 occurs (pycocotools never matches a ground-truth box of id 0) or ids are not unique
-  integers, renumbered 1..N in file order; each keeps ``source_id``.
+* annotation ids: where id 0 occurs (pycocotools never matches a ground-truth box of id 0) among unique non-negative
+  integers, every id + 1 (files that share ids, such as NOD's two Sony files, keep sharing them); where ids are not
+  unique integers, renumbered 1..N in file order; either way each keeps ``source_id``.
 * ``file_name``: an absolute path is reduced to its last component (ROD).
 * ``area``: recomputed as w*h where the file's value disagrees (more than 1 % and 1 px^2; LOD stores about
   1.97 x w*h) or is missing; ``iscrowd`` added (0) where missing.
@@ -122,8 +123,11 @@ def _categories(categories: list, source: str, notes: list) -> tuple[dict, list]
 
 def _annotations(annotations: list, image_map: dict, cat_map: dict, source: str, notes: list) -> list:
     ids = [a.get("id") if isinstance(a, dict) else None for a in annotations]
-    renumber = (any(not isinstance(i, int) or isinstance(i, bool) for i in ids) or len(set(ids)) != len(ids)
-                or 0 in ids)
+    integers = all(isinstance(i, int) and not isinstance(i, bool) for i in ids) and len(set(ids)) == len(ids)
+    # Unique non-negative integer ids with a 0 are shifted by one, so files that share ids (NOD's two Sony files)
+    # still share them; anything else is renumbered in file order.
+    shift = integers and 0 in ids and min(ids) >= 0
+    renumber = not integers or (0 in ids and not shift)
     out, recomputed, ratios, crowd_added = [], 0, [], 0
     for k, ann in enumerate(annotations):
         if not isinstance(ann, dict):
@@ -135,8 +139,8 @@ def _annotations(annotations: list, image_map: dict, cat_map: dict, source: str,
         if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)):
             raise BadInputError(f"{source}: annotation {k}: 'bbox' must be [x, y, w, h] numbers, got {box!r:.60}")
         entry = {**ann, "image_id": image_map[ann["image_id"]], "category_id": cat_map[ann["category_id"]]}
-        if renumber:
-            entry.update(id=k + 1, source_id=ann.get("id"))
+        if renumber or shift:
+            entry.update(id=ann["id"] + 1 if shift else k + 1, source_id=ann.get("id"))
         wh = box[2] * box[3]
         area = ann.get("area")
         if not isinstance(area, (int, float)) or not math.isclose(area, wh, rel_tol=AREA_REL_TOL,
@@ -149,6 +153,9 @@ def _annotations(annotations: list, image_map: dict, cat_map: dict, source: str,
             entry["iscrowd"] = 0
             crowd_added += 1
         out.append(entry)
+    if shift:
+        notes.append("annotation ids: every id + 1 (id 0 present; shifted rather than renumbered, so files that "
+                     "share ids keep sharing them; source_id keeps them)")
     if renumber:
         notes.append(f"annotation ids: renumbered 1..{len(out)} in file order (id 0 or non-unique ids; source_id "
                      "keeps them)")

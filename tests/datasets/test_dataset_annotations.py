@@ -51,9 +51,17 @@ def test_dataset_specific_fields_and_notes(reference):
     assert pascal["categories"][0] == {"supercategory": "none", "id": 1, "name": "person", "source_id": 0}
     assert pascal["annotations"][0]["id"] == 1  # ids 1..1327 already: kept
     nod = _convert(reference, "nod")
-    assert nod["images"][0]["id"] == 125 and "annotation ids: renumbered 1..1827" in " ".join(
-        nod["conversion"]["notes"])
-    assert _convert(reference, "raw-nod")["images"][0]["camera"] == "Sony RX100 VII"
+    assert nod["images"][0]["id"] == 125 and "annotation ids: every id + 1" in " ".join(nod["conversion"]["notes"])
+    raw_nod = _convert(reference, "raw-nod")
+    assert raw_nod["images"][0]["camera"] == "Sony RX100 VII"
+    # NOD's two Sony files share annotation ids: shifted (not renumbered in file order), they still do
+    by_id = {a["id"]: a for a in nod["annotations"]}
+    shared = [a for a in raw_nod["annotations"] if a["id"] in by_id]
+    assert len(shared) == len(raw_nod["annotations"]) == len(nod["annotations"])
+    image_of = {name: {im["id"]: im.get("source_id", im["id"]) for im in data["images"]}
+                for name, data in (("nod", nod), ("raw", raw_nod))}
+    assert all(a["source_id"] + 1 == a["id"] and image_of["raw"][a["image_id"]] == image_of["nod"][
+        by_id[a["id"]]["image_id"]] and by_id[a["id"]]["category_id"] == a["category_id"] for a in shared)
     lod = _convert(reference, "lod")
     first = lod["images"][0]
     assert (first["id"], first["source_id"], first["exposure"], first["pair"]) == (1516, "1516", "dark", "1515")
