@@ -34,17 +34,31 @@ def temp_name(path: str | os.PathLike) -> Path:
     return path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
 
 
+def _renamed(exc: OSError, message: str) -> OSError:
+    """An OSError of ``exc``'s kind and errno whose text is ``message``."""
+    new = type(exc)(message)
+    new.errno = exc.errno
+    return new
+
+
 def open_temp(path: str | os.PathLike) -> tuple[int, Path]:
     """Create a new temporary file beside ``path`` (parents created) with the umask's file mode; returns its open
-    write descriptor and its name. Raises OSError when the folder cannot be written."""
+    write descriptor and its name. Raises OSError naming ``path`` (never the temporary name) when its folder cannot
+    be made or written."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder should be, no permission...
+        raise _renamed(exc, f"cannot write {path}: its folder cannot be made ({exc.strerror}: "
+                            f"{exc.filename})") from None
     while True:
         tmp = temp_name(path)
         try:
             return os.open(tmp, _TEMP_FLAGS, 0o666), tmp
         except FileExistsError:  # pragma: no cover - 48 random bits collided
             continue
+        except OSError as exc:  # name the file asked for, not the temporary one
+            raise _renamed(exc, f"cannot write {path} ({exc.strerror})") from None
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes | memoryview) -> Path:

@@ -91,3 +91,20 @@ def test_merge_of_a_json_file_is_one_line_naming_it(tmp_path, script):
         assert run.returncode == 2 and run.stdout == ""
         assert run.stderr.startswith(f"error: {tmp_path / name}: not a ") and "state file" in run.stderr
         assert run.stderr.count("\n") == 1
+
+
+def test_a_file_that_cannot_be_written_is_named_not_its_temporary_file(tmp_path):
+    (tmp_path / "gt.json").write_text("{}")
+    with pytest.raises(OSError, match=r"^cannot write .*gt\.json/x\.json: its folder cannot be made") as info:
+        write_json(tmp_path / "gt.json" / "x.json", {})
+    assert ".tmp" not in str(info.value)
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked").chmod(0o500)
+    try:
+        if os.access(tmp_path / "locked", os.W_OK):
+            return  # root writes anywhere: the permission case cannot happen here
+        with pytest.raises(PermissionError, match=r"^cannot write .*locked/x\.json \(Permission denied\)$"):
+            write_json(tmp_path / "locked" / "x.json", {})
+    finally:
+        (tmp_path / "locked").chmod(0o700)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gt.json", "locked"]
