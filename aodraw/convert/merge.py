@@ -5,11 +5,13 @@ Upstream scores slice models only per slice; merged detections can be scored on 
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from evaluators.detection.ids import exact_id, id_array, is_id
 from evaluators.detection.validate import load_detections, load_ground_truth
-from plumbing.errors import BadInputError
+from plumbing.errors import BadInputError, InputWarning
 from plumbing.jsonio import read_json
 
 
@@ -45,7 +47,9 @@ def merge_slices(slice_gt, slice_dt, nms_iou: float = 0.6) -> list[dict]:
     raw, source = read_json(slice_gt, "slice annotation")
     if not isinstance(raw, dict) or not isinstance(raw.get("images"), list):
         raise BadInputError(f"{source}: a slice annotation file needs an 'images' list")
-    gt = load_ground_truth(raw)  # validated whole: official slice files hold zero-size boxes, which it accepts
+    with warnings.catch_warnings():  # only the images matter here: the boxes' warnings are not this command's
+        warnings.simplefilter("ignore", InputWarning)
+        gt = load_ground_truth(raw, source)  # validated whole: official slice files hold zero-size boxes
     dt = load_detections(slice_dt, gt)
     origin = {}
     for i, image in enumerate(raw["images"]):
