@@ -1,4 +1,6 @@
 """annotations downsample, stats and merge-slices against hand-computed results."""
+import warnings
+
 import orjson
 import pytest
 from click.testing import CliRunner
@@ -67,12 +69,12 @@ SLICE_DT = [
 
 def test_merge_slices_accepts_official_zero_size_slice_boxes():
     # the official splitter clips and casts to int, so a box grazing the window edge can get h = 0 (and, from the
-    # unrounded sides, a negative area); merge-slices reads and checks the slice file's boxes
+    # unrounded sides, a negative area); merge-slices reads and checks the slice file's boxes, and keeps quiet about
+    # them: it maps detections by the slices' images and scores nothing against these boxes
     zero = {"id": 0, "image_id": 0, "category_id": 1, "bbox": [1, 99, 5, 0], "area": -3, "iscrowd": 1}
-    with pytest.warns(InputWarning) as caught:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
         assert len(merge_slices({**SLICES, "annotations": [zero]}, SLICE_DT)) == 3
-    assert any("1 annotations have zero width or height" in str(w.message) for w in caught)
-    assert any("1 annotations have a negative 'area'" in str(w.message) for w in caught)
     with pytest.raises(BadInputError, match=r"annotation 0: 'bbox' must be \[x, y, w, h\]"):
         merge_slices({**SLICES, "annotations": [{**zero, "bbox": [1, 99, 5, -1]}]}, SLICE_DT)
 
