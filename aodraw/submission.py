@@ -106,7 +106,9 @@ class SubmissionScore:
 
 def score_submission(path: str | os.PathLike, gt, preset: str = "aodraw", *,
                      limits: ArchiveLimits = DEFAULT_LIMITS, sha256: str | None = None) -> SubmissionScore:
-    """Validate a submission (``read_submission``) and score it with the AODRaw protocol (official counting).
+    """Validate a submission (``read_submission``) and score it with the AODRaw protocol (official counting). A
+    submission without a method name (a plain results ``.json``, or a zip without one in ``method.txt``) is named
+    by its file name.
 
     ``gt`` is the ground-truth path or a ``GroundTruth`` already loaded (a leaderboard loads it once); ``sha256``
     the submission's digest when the caller has it.
@@ -120,6 +122,10 @@ def score_submission(path: str | os.PathLike, gt, preset: str = "aodraw", *,
     path = Path(path)
     gt = load_ground_truth(gt)
     detections, method_txt = read_submission(path, gt, limits)
-    method = parse_method(method_txt, path.name)
+    if method_txt is None and path.suffix.lower() == ".json":
+        method = dict.fromkeys(METHOD_FIELDS, "")  # a plain results file cannot carry method.txt: no warning
+    else:
+        method = parse_method(method_txt, path.name)
+    method[METHOD_FIELDS[0]] = method[METHOD_FIELDS[0]] or path.stem  # unnamed: the file's name stands for it
     result = evaluate_detections(gt, detections, preset=preset)
     return SubmissionScore(path.name, sha256 or file_digest(path, "sha256"), method, result)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 
 import pytest
 from board_data import detection_zip, jittered, method_txt, write_zip
@@ -37,13 +38,17 @@ def test_a_zip_scores_exactly_like_evaluate_and_keeps_the_method(detection_set, 
     assert "low_light" in result.stdout and "Per condition" in result.stdout
 
 
-def test_a_bare_json_scores_with_a_warning_and_the_slice_preset_changes_areas(detection_set, tmp_path):
+def test_a_bare_json_is_named_by_its_file_quietly_and_the_slice_preset_changes_areas(detection_set, tmp_path):
     gt, dt = detection_set
     (tmp_path / "dt.json").write_text(json.dumps(dt))
-    with pytest.warns(InputWarning, match="no method.txt; the method stays unnamed"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)  # a plain results file cannot carry method.txt
         scored = score_submission(tmp_path / "dt.json", gt, "aodraw-slice")
     assert scored.result.params["area_ranges"][1][1] == 64 ** 2
-    assert scored.method["Method name"] == "" and scored.result.preset == "aodraw-slice"
+    assert scored.method["Method name"] == "dt" and scored.result.preset == "aodraw-slice"
+    detection_zip(tmp_path / "nameless.zip", dt, None)
+    with pytest.warns(InputWarning, match="no method.txt; the method stays unnamed"):
+        assert score_submission(tmp_path / "nameless.zip", gt).method["Method name"] == "nameless"
 
 
 @pytest.mark.parametrize("members, message", [
@@ -90,7 +95,7 @@ def test_leaderboard_ranks_caches_and_has_a_column_per_condition(detection_set, 
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(out.open()))
     assert [(r["rank"], r["method"], r["submission"]) for r in rows] == [
-        ("1", "Good", "good.zip"), ("2", "", "bare.json"), ("3", "Shaky", "shaky.zip"), ("", "", "evil.zip")]
+        ("1", "Good", "good.zip"), ("2", "bare", "bare.json"), ("3", "Shaky", "shaky.zip"), ("", "", "evil.zip")]
     assert rows[3]["status"] == "refused: evil.zip: member '../results.json': '..' in the path (zip slip)"
     truth = evaluate_detections(gt, dt, preset="aodraw")
     conditions = [c for c in rows[0] if c.startswith("AP_")]
