@@ -61,8 +61,9 @@ def threshold_grid(minimum: float = DEFAULT_MIN, maximum: float = DEFAULT_MAX,
     """
     values = (minimum, maximum, step)
     if not all(math.isfinite(v) for v in values) or not 0 <= minimum <= maximum <= 1:
-        raise BadInputError(f"thresholds are fractions with 0 <= min <= max <= 1, got min {minimum}, max {maximum} "
-                            "(upstream's evaluator takes percents: 37 there is 0.37 here)")
+        percents = any(math.isfinite(v) and v > 1 for v in (minimum, maximum))
+        raise BadInputError(f"thresholds are fractions with 0 <= min <= max <= 1, got min {minimum}, max {maximum}"
+                            + (" (upstream's evaluator takes percents: 37 there is 0.37 here)" if percents else ""))
     if step <= 0:
         raise BadInputError(f"threshold step must be positive, got {step}")
     count = math.floor((maximum - minimum) / step + 1e-9) + 1

@@ -53,6 +53,9 @@ def test_default_grid_is_upstreams_percents_as_fractions():
     assert threshold_grid(0.3, 0.5, 0.1) == [0.3, 0.4, 0.5]
     with pytest.raises(ValueError, match="percents"):
         threshold_grid(0, 37)
+    with pytest.raises(ValueError, match="0 <= min <= max <= 1") as info:
+        threshold_grid(0.5, 0.2)  # fractions in the wrong order: no word about percents
+    assert "percents" not in str(info.value)
 
 
 def test_hand_computed_matching_changes_with_the_threshold(tmp_path):
