@@ -4,8 +4,10 @@ A submission zip is never extracted. Its central directory is checked first, mem
 decompressed: no absolute or ``..`` paths, no backslashes, no symbolic links, no encryption, no repeated names, only
 the member kinds the benchmark accepts, only the usual compressions, a per-member compression ratio and a total
 uncompressed size under ``ArchiveLimits``. Operating-system metadata (``__MACOSX/``, ``._*``, ``.DS_Store``, ... see
-``plumbing.system_files``) is skipped unread with one warning. Members are then read straight from the archive, the
-first bytes of a member checked before the rest is decompressed where the caller asks.
+``plumbing.system_files``) refuses the archive in one line naming its first member of each kind: a submission is a
+made artifact, re-zipped in a second (folders on disk skip such files with a warning instead). Members are then
+read straight from the archive, the first bytes of a member checked before the rest is decompressed where the
+caller asks.
 
 Leaderboards score each archive once: ``ScoreCache`` keeps one JSON entry per archive sha256 (and a folder for the
 files made with it, plots), valid while the context (ground truth, mode/preset, limits) stays the same.
@@ -26,7 +28,7 @@ from pathlib import Path
 from plumbing.errors import BadInputError, warn
 from plumbing.files import write_json
 from plumbing.hashing import file_digest
-from plumbing.system_files import is_system_file, warn_skipped
+from plumbing.system_files import is_system_file, metadata_kind, warn_skipped
 
 METHOD_FILE = "method.txt"
 TEXT_LIMIT = 1 << 20  # small text members (match.json, method.txt): at most 1 MiB
@@ -50,6 +52,22 @@ class CheckedArchive:
     path: Path
     members: dict[str, list[str]]
     texts: dict[str, bytes]
+
+
+METADATA_HOW = "zip without it, e.g. `zip -r -X SUB.zip . -x '.*' -x '__MACOSX/*'`"
+
+
+def _metadata_refusal(path: Path, metadata: dict[str, list[str]]) -> BadInputError:
+    """The refusal of an archive holding operating-system metadata: one line naming the first member of each kind
+    found (``__MACOSX/``, ``._*``, ``.DS_Store`` ...) and how many there are."""
+    first = [names[0] for names in metadata.values()]
+    count = sum(len(names) for names in metadata.values())
+    if count == 1:
+        return refuse(path, first[0], f"operating-system metadata, not part of a submission: {METADATA_HOW}")
+    shown = ", ".join(repr(name) for name in first)
+    return BadInputError(f"{path.name}: members {shown} ({count} in all, kinds {', '.join(metadata)}): "
+                         f"operating-system metadata, not part of a submission (macOS Finder's Compress adds "
+                         f"__MACOSX/ and ._* members): {METADATA_HOW}")
 
 
 def refuse(path: Path, member: str, why: str) -> BadInputError:
@@ -91,21 +109,22 @@ def check_archive(path: str | os.PathLike, limits: ArchiveLimits, kind_of: Calla
         accepted: what is accepted, in words, for the refusal message (``not <accepted>``).
         texts: names of the small text members to read when present (each at most ``text_limit`` bytes).
     Raises:
-        BadInputError: not a zip; a member with an absolute, ``..`` or backslash path, repeated, a symlink,
-            encrypted, of no accepted kind, with an unsupported compression or a compression ratio above
+        BadInputError: not a zip; a member with an absolute, ``..`` or backslash path, operating-system metadata
+            (``plumbing.system_files``: ``__MACOSX/``, ``._*``, ``.DS_Store``, ``Thumbs.db`` ...), repeated, a
+            symlink, encrypted, of no accepted kind, with an unsupported compression or a compression ratio above
             ``limits.max_ratio``; members totalling more than ``limits.max_total_bytes``; a text member too large
             or corrupt.
     """
     path = Path(path)
     with open_zip(path) as zf:
         members: dict[str, list[str]] = {}
-        seen, skipped, total = set(), [], 0
+        seen, total, metadata = set(), 0, {}
         for info in zf.infolist():
             name = info.filename
             check_member_name(path, name)
-            if is_system_file(name):
-                if not info.is_dir():
-                    skipped.append(name)
+            kind = metadata_kind(name)
+            if kind is not None:
+                metadata.setdefault(kind, []).append(name)
                 continue
             if name in seen:
                 raise refuse(path, name, "appears twice")
@@ -130,7 +149,8 @@ def check_archive(path: str | os.PathLike, limits: ArchiveLimits, kind_of: Calla
             if total > limits.max_total_bytes:
                 raise BadInputError(f"{path.name}: members exceed {limits.max_total_bytes:,} bytes uncompressed "
                                     "(zip bomb?)")
-        warn_skipped(path.name, skipped, "member")
+        if metadata:
+            raise _metadata_refusal(path, metadata)
         read = {}
         for name in texts:
             if name in seen:

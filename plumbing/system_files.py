@@ -1,4 +1,5 @@
-"""Files that operating systems add to folders and archives: never data, so skipped unread with one warning.
+"""Files that operating systems add to folders and archives: never data. Folders skip them unread with one warning;
+submission archives refuse them (``plumbing.archives``).
 
 macOS: ``__MACOSX/`` (Finder's Compress puts resource forks there), ``._*`` (AppleDouble files, beside every
 file on non-Apple disks and in archives), ``.DS_Store``, and the volume folders ``.Spotlight-V100/``,
@@ -19,11 +20,21 @@ APPLE_DOUBLE = "._"
 _SHOWN = 3
 
 
+def metadata_kind(path: str) -> str | None:
+    """The kind of operating-system metadata a relative POSIX path (a file in a folder, an archive member) is --
+    its system folder (``__MACOSX/``), its file name (``.DS_Store``) or ``._*`` -- or None when it is data."""
+    parts = path.rstrip("/").split("/")
+    for part in parts:
+        if part.lower() in SYSTEM_FOLDERS:
+            return f"{part}/"
+    if parts[-1].lower() in SYSTEM_FILES:
+        return parts[-1]
+    return f"{APPLE_DOUBLE}*" if parts[-1].startswith(APPLE_DOUBLE) else None
+
+
 def is_system_file(path: str) -> bool:
     """Whether a relative POSIX path (a file in a folder, an archive member) is operating-system metadata."""
-    parts = [part.lower() for part in path.rstrip("/").split("/")]
-    return (any(part in SYSTEM_FOLDERS for part in parts) or parts[-1] in SYSTEM_FILES
-            or parts[-1].startswith(APPLE_DOUBLE))
+    return metadata_kind(path) is not None
 
 
 def warn_skipped(source: str, skipped: list[str], noun: str = "file") -> None:

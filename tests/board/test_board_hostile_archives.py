@@ -125,7 +125,7 @@ def test_both_benchmarks_refuse_hostile_archives_alike(benchmark, kind, detectio
 
 
 @pytest.mark.parametrize("benchmark", ["aodraw", "imagenet-s"])
-def test_both_benchmarks_skip_finder_metadata_with_one_warning(benchmark, detection_set, luss_set, tmp_path):
+def test_both_benchmarks_refuse_finder_metadata_in_one_line(benchmark, detection_set, luss_set, tmp_path):
     members, _main = payload(benchmark, detection_set, luss_set)
     members.update({"__MACOSX/._method.txt": b"\x00\x05\x16\x07", ".DS_Store": bytes(16)})
     archive = tmp_path / "sub.zip"
@@ -137,7 +137,8 @@ def test_both_benchmarks_skip_finder_metadata_with_one_warning(benchmark, detect
     else:
         args, main = ["score", archive, "--gt-dir", luss_set[0], "--mode", "50", "--workers", "1"], imagenet_main
     result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
-    warnings = [line for line in result.stderr.splitlines() if "operating-system metadata" in line]
-    assert warnings == ["warning: sub.zip: skipped 2 operating-system metadata members (__MACOSX/._method.txt, "
-                        ".DS_Store), never read"]
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        "error: sub.zip: members '__MACOSX/._method.txt', '.DS_Store' (2 in all, kinds __MACOSX/, .DS_Store): "
+        "operating-system metadata, not part of a submission (macOS Finder's Compress adds __MACOSX/ and ._* "
+        "members): zip without it, e.g. `zip -r -X SUB.zip . -x '.*' -x '__MACOSX/*'`"]

@@ -1,4 +1,5 @@
-"""Operating-system metadata in submission archives and mask folders: skipped unread, with one warning."""
+"""Operating-system metadata: a submission archive holding any is refused in one line naming its first member of
+each kind (nothing decompressed, nothing written); mask folders skip it unread, with one warning."""
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ from luss_data import make_pairs, write_pairs
 from imagenet_s.cli import main
 from imagenet_s.leaderboard import leaderboard
 from imagenet_s.submission import METHOD_FIELDS, score_submission
+from plumbing.errors import BadInputError
 from plumbing.system_files import is_system_file
 
 APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(50)  # what macOS writes for ._name
@@ -56,52 +58,52 @@ def data(tmp_path):
     return write_pairs(tmp_path / "data", make_pairs(5, 12, 50))
 
 
-def test_score_skips_metadata_unread_with_one_warning_and_scores_the_rest(data, tmp_path, monkeypatch):
+def test_score_refuses_metadata_members_naming_each_kind_and_reads_nothing(data, tmp_path, monkeypatch):
     gt_dir, pred_dir, names = data
     extra = finder_metadata(names)
-    clean = write_zip(tmp_path / "clean.zip", pred_dir, names, {})
     mac = write_zip(tmp_path / "mac.zip", pred_dir, names, extra)
     opened = []
     real_open = zipfile.ZipFile.open
     monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, name, *a, **k: opened.append(
         getattr(name, "filename", name)) or real_open(self, name, *a, **k))
-    expected = score_submission(clean, gt_dir, 50, workers=1, progress=False, notify=lambda _: None)
-    opened.clear()
-    with pytest.warns(UserWarning) as warned:
-        got = score_submission(mac, gt_dir, 50, workers=1, progress=False, notify=lambda _: None)
-    assert got.result.to_dict() == expected.result.to_dict()
-    assert opened and not any(is_system_file(name) for name in opened)
-    about = [str(w.message) for w in warned if "operating-system" in str(w.message)]
-    assert len(about) == 1
-    assert about[0].startswith(f"mac.zip: skipped {len(extra)} operating-system metadata members (")
+    with pytest.raises(BadInputError) as info:
+        score_submission(mac, gt_dir, 50, workers=1, progress=False, notify=lambda _: None)
+    message = str(info.value)
+    assert message.startswith("mac.zip: members ") and "\n" not in message
+    first_of_kind = [f"__MACOSX/{names[0].rsplit('/', 1)[0]}/._{names[0].rsplit('/', 1)[1]}", ".DS_Store",
+                     "n01443537/Thumbs.db", "n01443537/sub/desktop.ini", "._method.txt"]
+    assert all(repr(name) in message for name in first_of_kind)
+    assert f"({len(extra)} in all, kinds __MACOSX/, .DS_Store, Thumbs.db, desktop.ini, ._*)" in message
+    assert "zip -r -X" in message and opened == []
 
 
-def test_score_command_prints_one_warning_per_source_and_exit_0(data, tmp_path):
+def test_score_command_refuses_a_finder_zip_in_one_line_and_writes_nothing(data, tmp_path):
     gt_dir, pred_dir, names = data
-    mac = write_zip(tmp_path / "mac.zip", pred_dir, names, finder_metadata(names))
-    in_gt = add_folder_metadata(gt_dir, names)
+    mac = write_zip(tmp_path / "mac.zip", pred_dir, names, {"n01443537/.DS_Store": b"Bud1"})
     out = tmp_path / "score.json"
     run = CliRunner().invoke(main, ["score", str(mac), "--gt-dir", str(gt_dir), "--mode", "50", "--workers", "1",
                                     "--json", str(out)])
-    assert run.exit_code == 0, run.output
-    about = sorted(line for line in run.stderr.splitlines() if "operating-system" in line)
-    assert len(about) == 2, run.stderr  # the ground truth is listed three times (names, matching, evaluation)
-    assert about[0].startswith(f"warning: {gt_dir}: skipped {in_gt} operating-system metadata files")
-    assert about[1].startswith("warning: mac.zip: skipped 10 operating-system metadata members")
-    assert not [line for line in run.stderr.splitlines() if line.startswith("error")]
-    assert json.loads(out.read_text())["num_images"] == 12
+    assert run.exit_code == 2, run.output
+    assert run.stderr.splitlines() == ["error: mac.zip: member 'n01443537/.DS_Store': operating-system metadata, "
+                                       "not part of a submission: zip without it, e.g. `zip -r -X SUB.zip . -x '.*' "
+                                       "-x '__MACOSX/*'`"]
+    assert not out.exists()
 
 
-def test_finder_zip_of_a_folder_still_gets_the_nested_folder_hint(data, tmp_path):
+def test_finder_zip_of_a_folder_is_refused_for_its_metadata_then_gets_the_nested_folder_hint(data, tmp_path):
     gt_dir, pred_dir, names = data
-    path = tmp_path / "nested.zip"
-    with zipfile.ZipFile(path, "w") as zf:
-        for name in names:
-            zf.write(pred_dir / name, f"results/{name}")
-            zf.writestr(f"__MACOSX/results/._{name}", APPLE_DOUBLE)
-    run = CliRunner().invoke(main, ["score", str(path), "--gt-dir", str(gt_dir), "--mode", "50"])
-    assert run.exit_code == 2
-    assert "(the class folders sit inside results/; they must be at the root)" in run.stderr
+    for finder in (True, False):  # as Finder zips the folder, then as `zip -r -X` zips it
+        path = tmp_path / f"nested-{finder}.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            for name in names:
+                zf.write(pred_dir / name, f"results/{name}")
+                if finder:
+                    zf.writestr(f"__MACOSX/results/._{name}", APPLE_DOUBLE)
+        run = CliRunner().invoke(main, ["score", str(path), "--gt-dir", str(gt_dir), "--mode", "50"])
+        assert run.exit_code == 2
+        hint = "(the class folders sit inside results/; they must be at the root)"
+        assert (f"members '__MACOSX/results/._{names[0]}'" in run.stderr) == finder
+        assert (hint in run.stderr) != finder
 
 
 def add_folder_metadata(folder, names: list[str]) -> int:

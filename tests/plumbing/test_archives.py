@@ -22,11 +22,21 @@ def make_zip(path, members: dict):
 
 def test_members_are_sorted_by_kind_and_texts_read_without_extracting(tmp_path):
     archive = make_zip(tmp_path / "a.zip", {"b/2.bin": b"x" * 10, "a/1.bin": b"y", "notes.txt": b"hello",
-                                            "__MACOSX/a/._1.bin": b"\x00", "sub/": b""})
-    with pytest.warns(InputWarning, match=r"a.zip: skipped 1 operating-system metadata member \(__MACOSX"):
-        checked = check_archive(archive, ArchiveLimits(), kind_of, "a .bin or notes.txt", texts=("notes.txt",))
+                                            "sub/": b""})
+    checked = check_archive(archive, ArchiveLimits(), kind_of, "a .bin or notes.txt", texts=("notes.txt",))
     assert checked.members == {"data": ["a/1.bin", "b/2.bin"], "text": ["notes.txt"]}
     assert checked.texts == {"notes.txt": b"hello"} and sorted(p.name for p in tmp_path.iterdir()) == ["a.zip"]
+
+
+def test_metadata_members_refuse_the_archive_naming_the_first_of_each_kind(tmp_path):
+    archive = make_zip(tmp_path / "m.zip", {"a/1.bin": b"y", "__MACOSX/a/._1.bin": b"\x00",
+                                            "__MACOSX/a/._2.bin": b"\x00", "a/.DS_Store": b"Bud1"})
+    with pytest.raises(BadInputError, match=r"^m.zip: members '__MACOSX/a/._1.bin', 'a/.DS_Store' \(3 in all, "
+                                            r"kinds __MACOSX/, .DS_Store\): operating-system metadata"):
+        check_archive(archive, ArchiveLimits(), kind_of, "a .bin or notes.txt")
+    single = make_zip(tmp_path / "s.zip", {"a/1.bin": b"y", "a/Thumbs.db": b"\x00"})
+    with pytest.raises(BadInputError, match=r"^s.zip: member 'a/Thumbs.db': operating-system metadata, not part "):
+        check_archive(single, ArchiveLimits(), kind_of, "a .bin or notes.txt")
 
 
 def test_refusals_name_the_member_and_the_accepted_kinds(tmp_path):
