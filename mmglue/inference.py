@@ -50,3 +50,21 @@ def peak_memory_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2 ** 20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def speed_fields(batch_times: list, image_times: list, device: torch.device) -> dict:
+    """The speed part of an inference report, shared by ``aodraw infer`` and ``imagenet-s infer``: ``batches``,
+    ``latency_batch_ms`` and ``latency_image_ms`` (``percentiles``), ``peak_memory_mb`` and ``peak_memory_kind``."""
+    return {"batches": len(batch_times), "latency_batch_ms": percentiles(batch_times),
+            "latency_image_ms": percentiles(image_times), "peak_memory_mb": peak_memory_mb(device),
+            "peak_memory_kind": "cuda allocated" if device.type == "cuda" else "process RSS"}
+
+
+def speed_rows(summary: dict, done: str) -> list[list[str]]:
+    """The report table's rows of ``speed_fields`` plus throughput (``images_per_s``; ``done`` says what ran):
+    [label, value or p50, p95, note] each."""
+    batch, image = summary["latency_batch_ms"], summary["latency_image_ms"]
+    return [["throughput (images/s)", f"{summary['images_per_s']:.2f}", "", done],
+            ["latency per batch (ms)", f"{batch['p50']:.1f}", f"{batch['p95']:.1f}", f"{summary['batches']} batches"],
+            ["latency per image (ms)", f"{image['p50']:.1f}", f"{image['p95']:.1f}", ""],
+            ["peak memory (MB)", f"{summary['peak_memory_mb']:.0f}", "", summary["peak_memory_kind"]]]

@@ -41,8 +41,8 @@ from mmglue.inference import (
     MAX_DEFAULT_WORKERS,
     choose_amp,
     choose_device,
-    peak_memory_mb,
-    percentiles,
+    speed_fields,
+    speed_rows,
 )
 from plumbing.errors import BadInputError, MissingInputError
 from plumbing.files import write_json
@@ -207,10 +207,8 @@ def run_inference(config: str, checkpoint: str, out: str, images: str | None = N
             "images": [{"id": im.id, "file_name": im.file_name, "height": int(r[3][0]), "width": int(r[3][1])}
                        for im, r in zip(image_list, results)], "categories": categories}, indent=False)
     summary = {"images": len(image_list), "detections": len(detections), "seconds": seconds,
-               "images_per_s": len(image_list) / seconds, "batch_size": batch_size, "batches": len(batch_times),
-               "latency_batch_ms": percentiles(batch_times), "latency_image_ms": percentiles(image_times),
-               "peak_memory_mb": peak_memory_mb(dev),
-               "peak_memory_kind": "cuda allocated" if dev.type == "cuda" else "process RSS", "device": dev.type,
+               "images_per_s": len(image_list) / seconds, "batch_size": batch_size,
+               **speed_fields(batch_times, image_times, dev), "device": dev.type,
                "amp": AMP_NAMES.get(amp_dtype, "off"), "workers": workers, "slices": slices}
     if latency or export:
         summary.update(_latency_and_export(model, loader.dataset, latency, export))
@@ -243,12 +241,7 @@ def _latency_and_export(model, dataset, latency: dict | None, export: str | None
 
 def report_table(summary: dict) -> str:
     """The speed report as a small text table."""
-    batch, image = summary["latency_batch_ms"], summary["latency_image_ms"]
-    rows = [["throughput (images/s)", f"{summary['images_per_s']:.2f}", "",
-             f"{summary['images']} images in {summary['seconds']:.2f} s"],
-            ["latency per batch (ms)", f"{batch['p50']:.1f}", f"{batch['p95']:.1f}", f"{summary['batches']} batches"],
-            ["latency per image (ms)", f"{image['p50']:.1f}", f"{image['p95']:.1f}", ""],
-            ["peak memory (MB)", f"{summary['peak_memory_mb']:.0f}", "", summary["peak_memory_kind"]]]
+    rows = speed_rows(summary, f"{summary['images']} images in {summary['seconds']:.2f} s")
     if "latency" in summary:
         lat = summary["latency"]
         rows.append(["model latency, batch 1 (ms)", f"{lat['p50_ms']:.1f}", f"{lat['p95_ms']:.1f}",

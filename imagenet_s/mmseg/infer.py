@@ -38,7 +38,7 @@ from imagenet_s.mmseg.dataset import (
 from imagenet_s.mmseg.launch import build_segmentor, load_config
 from imagenet_s.mmseg.writer import save_prediction
 from imagenet_s.submission import MATCH_FILE, METHOD_FIELDS, METHOD_FILE
-from mmglue.inference import AMP_NAMES, MAX_DEFAULT_WORKERS, choose_amp, choose_device, peak_memory_mb, percentiles
+from mmglue.inference import AMP_NAMES, MAX_DEFAULT_WORKERS, choose_amp, choose_device, speed_fields, speed_rows
 from plumbing.errors import BadInputError
 from plumbing.files import atomic_write, atomic_write_text, write_json
 from plumbing.jobs import take_shard
@@ -239,9 +239,7 @@ def run_inference(config: str, checkpoint: str, data_root: str, mode: int, split
         write_submission(out, [mask_name(n) for n in names], zip_path, int(mode))
     summary = {"images": len(todo), "skipped": len(names) - len(todo), "seconds": seconds,
                "images_per_s": len(todo) / seconds if todo else 0.0, "batch_size": batch_size,
-               "batches": len(batch_times), "latency_batch_ms": percentiles(batch_times),
-               "latency_image_ms": percentiles(image_times), "peak_memory_mb": peak_memory_mb(dev),
-               "peak_memory_kind": "cuda allocated" if dev.type == "cuda" else "process RSS", "device": dev.type,
+               **speed_fields(batch_times, image_times, dev), "device": dev.type,
                "amp": AMP_NAMES.get(amp_dtype, "off"), "workers": workers, "zip": zip_path}
     if report:
         write_json(report, summary)
@@ -250,12 +248,8 @@ def run_inference(config: str, checkpoint: str, data_root: str, mode: int, split
 
 def report_table(summary: dict) -> str:
     """The speed report as a small text table."""
-    batch, image = summary["latency_batch_ms"], summary["latency_image_ms"]
-    rows = [["throughput (images/s)", f"{summary['images_per_s']:.2f}", "",
-             f"{summary['images']} images in {summary['seconds']:.2f} s ({summary['skipped']} already done)"],
-            ["latency per batch (ms)", f"{batch['p50']:.1f}", f"{batch['p95']:.1f}", f"{summary['batches']} batches"],
-            ["latency per image (ms)", f"{image['p50']:.1f}", f"{image['p95']:.1f}", ""],
-            ["peak memory (MB)", f"{summary['peak_memory_mb']:.0f}", "", summary["peak_memory_kind"]]]
+    rows = speed_rows(summary, f"{summary['images']} images in {summary['seconds']:.2f} s ({summary['skipped']} "
+                               "already done)")
     title = (f"imagenet-s infer: {summary['device']}, amp {summary['amp']}, batch size {summary['batch_size']}, "
              f"workers {summary['workers']}")
     return format_table(["", "value / p50", "p95", ""], rows, title)
