@@ -19,7 +19,7 @@ from evaluators.detection.engines import BACKENDS, Accumulated, hotcoco_eval, ru
 from evaluators.detection.ids import json_id
 from evaluators.detection.presets import PROTOCOLS, Preset, get_preset
 from evaluators.detection.problem import Problem, build_problem
-from evaluators.detection.validate import Detections, GroundTruth, load_detections, load_ground_truth
+from evaluators.detection.validate import Detections, GroundTruth, load_detections, load_ground_truth, load_inputs
 from plumbing.errors import BadInputError, IncompatibleError, UnknownNameError, warn
 
 RESULT_VERSION = 1
@@ -111,8 +111,7 @@ def gc_paused():
 
 
 def _evaluate(gt, dt, preset: Preset, backend: str, protocol: str, errors: bool) -> DetectionResult:
-    gt = load_ground_truth(gt)
-    dt = load_detections(dt, gt)
+    gt, dt = load_inputs(gt, dt)
     flat = int((dt.boxes[:, 2:] == 0).any(axis=1).sum())
     if flat:  # a box clipped at the image border, for example; pycocotools scores it the same way
         warn(f"{dt.source}: {flat} detections have zero width or height; they overlap nothing and count as false "

@@ -49,7 +49,7 @@ def run_engine(problem: Problem, preset: Preset, backend: str, vcats: np.ndarray
     if backend != "hotcoco":
         raise UnknownNameError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     acc = _hotcoco(problem, preset, vcats)
-    quirky = np.unique(problem.gt_vcat[problem.id0_gt])
+    quirky = np.unique(problem.gt_vcat[problem.id0_gt]) if problem.id0_gt.any() else ()  # (np.unique imports numpy.ma)
     if len(quirky):
         # Only area ranges holding an id-0 box differ: elsewhere that box is ignored, and so is its match.
         id0_areas = problem.gt_areas[problem.id0_gt]

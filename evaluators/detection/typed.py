@@ -9,6 +9,12 @@ piece are read into columns while they are still in the CPU cache, which takes a
 whole list first (and holds less memory). Each piece is a JSON list cut from the list between two objects (``}, {``);
 a cut that falls inside a string or a nested value leaves a piece that does not decode, so a list either decodes to
 exactly its own entries or not at all.
+
+A large detections file is cut once more, near ``helper_share`` of its length from the end, and a forked helper
+(``plumbing.forked``) decodes the part after that cut into shared columns while this process decodes the part before
+it (and, in ``validate.load_inputs``, reads the ground truth first): msgspec holds the GIL, so a second process is the
+way to use a second core. Without a helper (``helper_available`` false, a small file, no cut) this process decodes
+everything; the columns are the same either way.
 """
 from __future__ import annotations
 
@@ -19,7 +25,13 @@ from operator import attrgetter
 import msgspec
 import numpy as np
 
+from plumbing.forked import Filling, helper_available
+
 CHUNK_BYTES = 1 << 19
+HELPER_MIN_BYTES = 1 << 21  # below this a helper's fork and wait cost more than it saves
+# The shortest detection a typed decode accepts: one-character numbers, no spaces, then a comma.
+_MIN_DETECTION_BYTES = len(b'{"image_id":0,"category_id":0,"bbox":[0,0,0,0],"score":0},')
+_DETECTION_SPECS = ((np.int64, ()), (np.int64, ()), (np.float64, (4,)), (np.float64, ()))
 _CUT = re.compile(rb"}\s*,\s*{")  # between two objects of a list
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, OverflowError)
 
@@ -81,34 +93,101 @@ def ground_truth_columns(data: bytes) -> dict | None:
                 cat_names=[None if c.name is msgspec.UNSET else c.name for c in f.categories])
 
 
+class DetectionDecoding:
+    """The columns of a detections file's bytes ``data`` (bytes-like, alive until ``columns`` returns), its last
+    part (about ``helper_share`` of the bytes) decoded by a forked helper started here, when one is available and
+    the file is large enough. Use as a context manager: leaving it stops a helper still running."""
+
+    def __init__(self, data, helper_share: float = 0.5):
+        self._data, self._split, self._helper = data, len(data), None
+        if 0 < helper_share < 1 and len(data) >= HELPER_MIN_BYTES and helper_available():
+            cut = _CUT.search(data, int(len(data) * (1 - helper_share)))
+            if cut:
+                self._split, tail = cut.start() + 1, cut.end() - 1
+                self._helper = Filling(lambda columns: _fill(columns, data, tail), _DETECTION_SPECS,
+                                       (len(data) - tail) // _MIN_DETECTION_BYTES + 1)
+
+    def columns(self) -> tuple | None:
+        """``(image_ids, cat_ids, boxes, scores)`` (int64, int64, (D, 4) and (D,) float64), in file order; None when
+        the file does not decode to a list of ``{image_id, category_id, bbox, score}``."""
+        parts = _decoded(_pieces(self._data, 0, self._split), _DETECTIONS, _detection_columns)
+        if parts is None or self._helper is None:
+            return None if parts is None else _joined(parts)
+        tail, self._helper = self._helper.result(), None
+        return None if tail is None else _joined(parts + [tail])
+
+    def __enter__(self) -> "DetectionDecoding":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._helper is not None:
+            self._helper.close()
+
+
 def detection_columns(data: bytes) -> tuple | None:
-    """``(image_ids, cat_ids, boxes, scores)`` of a detections file (int64, int64, (D, 4) and (D,) float64), in file
-    order; None when the file does not decode to a list of ``{image_id, category_id, bbox, score}``."""
-    return _in_pieces(data, _DETECTIONS, lambda items: (
-        _ints(items, "image_id"), _ints(items, "category_id"), _boxes(items),
-        np.fromiter(map(attrgetter("score"), items), np.float64, len(items))))
+    """``DetectionDecoding(data).columns()``, a helper taking half of a large file."""
+    with DetectionDecoding(data) as decoding:
+        return decoding.columns()
+
+
+def _detection_columns(items: list) -> tuple:
+    return (_ints(items, "image_id"), _ints(items, "category_id"), _boxes(items),
+            np.fromiter(map(attrgetter("score"), items), np.float64, len(items)))
+
+
+def _fill(columns: list, data, start: int) -> int:
+    """The helper's work: decode ``data`` from byte ``start`` (an object after a cut) into the shared ``columns``;
+    the number of rows, or -1 when a piece does not decode (the parent then parses the file itself)."""
+    filled = 0
+    for piece in _pieces(data, start, len(data)):
+        try:
+            part = _detection_columns(_DETECTIONS.decode(piece))
+        except _DECODE_ERRORS:
+            return -1
+        rows = len(part[0])
+        for shared, values in zip(columns, part):
+            shared[filled:filled + rows] = values
+        filled += rows
+    return filled
 
 
 def _in_pieces(data, decoder: msgspec.json.Decoder, columns) -> tuple | None:
     """``columns`` (structs -> tuple of arrays) of the JSON list ``data`` (bytes-like), decoded piece by piece and
     concatenated; None when a piece does not decode or a column does not convert."""
+    parts = _decoded(_pieces(data, 0, len(data)), decoder, columns)
+    return None if parts is None else _joined(parts)
+
+
+def _decoded(pieces, decoder: msgspec.json.Decoder, columns) -> list | None:
+    """``columns`` of each decoded piece; None when one does not decode or convert."""
     parts = []
-    for piece in _pieces(data):
+    for piece in pieces:
         try:
             parts.append(columns(decoder.decode(piece)))
         except _DECODE_ERRORS:
             return None
+    return parts
+
+
+def _joined(parts: list) -> tuple:
     return tuple(np.concatenate(column) for column in zip(*parts))
 
 
-def _pieces(data):
-    """The JSON list ``data`` as lists of about ``CHUNK_BYTES`` each, cut between two objects (all of it when
-    small)."""
-    start = 0
-    while start + CHUNK_BYTES < len(data) and (cut := _CUT.search(data, start + CHUNK_BYTES)):
-        yield (b"[" if start else b"") + data[start:cut.start() + 1] + b"]"
+def _pieces(data, start: int, end: int):
+    """The objects of the JSON list ``data`` from byte ``start`` (0, or the ``{`` after a cut) to ``end`` (the
+    length, or just after the ``}`` before a cut) as JSON lists of about ``CHUNK_BYTES`` each, cut between two
+    objects (all of it at once when small)."""
+    while start + CHUNK_BYTES < end and (cut := _CUT.search(data, start + CHUNK_BYTES, end)):
+        yield _listed(data, start, cut.start() + 1)
         start = cut.end() - 1
-    yield b"[" + data[start:] if start else data
+    yield _listed(data, start, end)
+
+
+def _listed(data, start: int, end: int):
+    """``data[start:end]`` as a JSON list: the brackets a cut removed put back (``data`` itself when whole)."""
+    if start == 0 and end == len(data):
+        return data
+    return b"".join((b"[" if start else b"", memoryview(data)[start:end], b"]" if end < len(data) else b""))
 
 
 def _ints(items: list, name: str) -> np.ndarray:

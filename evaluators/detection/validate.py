@@ -11,6 +11,7 @@ writes them), read as their integers with one warning per file.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -20,9 +21,17 @@ from typing import Any
 import numpy as np
 
 from evaluators.detection.ids import codes, id_array, is_id, is_str
-from evaluators.detection.typed import detection_columns, ground_truth_columns
-from plumbing.errors import BadInputError, warn
+from evaluators.detection.typed import DetectionDecoding, ground_truth_columns
+from plumbing.errors import BadInputError, ToolkitError, warn
 from plumbing.jsonio import mapped_bytes, parse_json, read_bytes, read_json
+
+# Typed decoding costs per byte of JSON, measured here (tools/benchmarks/bench_detection.py's files): a ground truth
+# with its checks, detections in this process, and detections in the forked helper, which also pays a start (the
+# fork, and copies of the parent's pages it writes to). They only balance the two processes' work; the columns do
+# not depend on them.
+GT_SECONDS_PER_BYTE, DT_SECONDS_PER_BYTE, HELPER_SECONDS_PER_BYTE = 10.4e-9, 6.2e-9, 7.0e-9
+HELPER_START_SECONDS = 0.008
+MAX_HELPER_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -176,7 +185,7 @@ def _typed_ground_truth(data: bytes, source: str) -> GroundTruth | None:
     areas[missing] = boxes[missing, 2] * boxes[missing, 3]
     good = (all(t is None or all(t) for t in c["image_tags"]) and np.isfinite(boxes).all()
             and (boxes[:, 2:] >= 0).all() and np.isfinite(areas).all() and ((crowd == 0) | (crowd == 1)).all()
-            and all(len(np.unique(ids)) == len(ids) for ids in (image_ids, cat_ids, c["ann_ids"]))
+            and all(_distinct(ids) for ids in (image_ids, cat_ids, c["ann_ids"]))
             and np.isin(c["ann_image_ids"], image_ids).all() and np.isin(c["ann_cat_ids"], cat_ids).all())
     if not good:
         return None
@@ -194,19 +203,51 @@ def load_detections(src: Any, gt: GroundTruth, source: str | None = None) -> Det
     if isinstance(src, Detections):
         return src
     if isinstance(src, (str, os.PathLike)):
-        with mapped_bytes(src, "detections") as data:
-            fast = _typed_detections(data, gt, str(src))
-            if fast is not None:
-                return fast
-            obj, source = parse_json(bytes(data), src), str(src)
-    elif isinstance(src, (bytes, bytearray)):
-        source = source or "<detections>"
-        fast = _typed_detections(bytes(src), gt, source)
-        if fast is not None:
-            return fast
-        obj = parse_json(bytes(src), source)
-    else:
-        obj, source = src, source or "<detections>"
+        with mapped_bytes(src, "detections") as data, DetectionDecoding(data) as decoding:
+            return _detections_in(data, decoding, gt, str(src))
+    if isinstance(src, (bytes, bytearray)):
+        data = bytes(src)
+        with DetectionDecoding(data) as decoding:
+            return _detections_in(data, decoding, gt, source or "<detections>")
+    return _checked_detections(src, gt, source or "<detections>")
+
+
+def load_inputs(gt_src: Any, dt_src: Any) -> tuple[GroundTruth, Detections]:
+    """``load_ground_truth(gt_src)`` and ``load_detections(dt_src, gt)`` (errors as theirs, the ground truth's
+    first). A detections file's last part is decoded by a forked helper (``typed.DetectionDecoding``) while this
+    process reads the ground truth and the first part, the part sized so that both finish together."""
+    if not isinstance(dt_src, (str, os.PathLike)):
+        gt = load_ground_truth(gt_src)
+        return gt, load_detections(dt_src, gt)
+    with contextlib.ExitStack() as stack:
+        try:
+            data = stack.enter_context(mapped_bytes(dt_src, "detections"))
+        except ToolkitError:
+            load_ground_truth(gt_src)  # a bad ground truth is named first, as when read one after the other
+            raise
+        decoding = stack.enter_context(DetectionDecoding(data, helper_share(gt_src, len(data))))
+        gt = load_ground_truth(gt_src)
+        return gt, _detections_in(data, decoding, gt, str(dt_src))
+
+
+def helper_share(gt_src: Any, dt_bytes: int) -> float:
+    """The part of a ``dt_bytes`` detections file the helper decodes while this process reads ``gt_src`` (its file's
+    size counts; a loaded ground truth costs nothing) and the rest, from the decoding costs measured here."""
+    gt_bytes = os.path.getsize(gt_src) if isinstance(gt_src, (str, os.PathLike)) and os.path.isfile(gt_src) else 0
+    alone = gt_bytes * GT_SECONDS_PER_BYTE + dt_bytes * DT_SECONDS_PER_BYTE - HELPER_START_SECONDS
+    helper_bytes = alone / (DT_SECONDS_PER_BYTE + HELPER_SECONDS_PER_BYTE)  # both finish together
+    return min(MAX_HELPER_SHARE, max(0.0, helper_bytes / max(1, dt_bytes)))
+
+
+def _detections_in(data, decoding: DetectionDecoding, gt: GroundTruth, source: str) -> Detections:
+    """The validated detections of the file bytes ``data``: the typed columns when they decode and check, else the
+    generic parse, which names the culprit."""
+    fast = _typed_detections(decoding, gt, source)
+    return fast if fast is not None else _checked_detections(parse_json(bytes(data), source), gt, source)
+
+
+def _checked_detections(obj: Any, gt: GroundTruth, source: str) -> Detections:
+    """Detections from a parsed JSON value, every entry checked (messages name the first bad one)."""
     if isinstance(obj, dict):
         raise BadInputError(f"{source}: detections must be a JSON list of COCO results "
                             f"({{image_id, category_id, bbox, score}}), got an object"
@@ -226,18 +267,24 @@ def load_detections(src: Any, gt: GroundTruth, source: str | None = None) -> Det
     return Detections(source, image_ids, cat_ids, boxes, scores)
 
 
-def _typed_detections(data: bytes, gt: GroundTruth, source: str) -> Detections | None:
+def _typed_detections(decoding: DetectionDecoding, gt: GroundTruth, source: str) -> Detections | None:
     """Fast path for a well-formed detections file with int64 ids: typed decoding straight into columns, checked as
     columns. None when anything is off; the generic path then names the culprit."""
     if gt.image_ids.dtype != np.int64 or gt.cat_ids.dtype != np.int64:
         return None
-    columns = detection_columns(data)
+    columns = decoding.columns()
     if columns is None:
         return None
     image_ids, cat_ids, boxes, scores = columns
     good = (len(scores) and np.isfinite(boxes).all() and (boxes[:, 2:] >= 0).all() and np.isfinite(scores).all()
             and np.isin(image_ids, gt.image_ids).all() and np.isin(cat_ids, gt.cat_ids).all())
     return Detections(source, *columns) if good else None
+
+
+def _distinct(ids: np.ndarray) -> bool:
+    """Whether the int64 ``ids`` hold no value twice (sorting, not ``np.unique``, which imports ``numpy.ma``)."""
+    ordered = np.sort(ids)
+    return not (ordered[1:] == ordered[:-1]).any()
 
 
 def _empty_det_columns():

@@ -2,6 +2,7 @@
 import json
 import re
 
+import numpy as np
 import pytest
 from detection_data import box, det, tiny_gt, write
 
@@ -127,7 +128,8 @@ def test_lists_decoded_in_pieces_equal_the_whole_list(tmp_path, aodraw_set, monk
     tricky = [{**d, "note": "x}, {y" * (n % 3)} for n, d in enumerate(dt)]
     whole = typed.detection_columns(json.dumps(dt).encode())
     monkeypatch.setattr(typed, "CHUNK_BYTES", 300)
-    assert len(list(typed._pieces(json.dumps(dt).encode()))) > 100
+    data = json.dumps(dt).encode()
+    assert len(list(typed._pieces(data, 0, len(data)))) > 100
     for separators in ((", ", ": "), (",", ":")):
         pieces = typed.detection_columns(json.dumps(dt, separators=separators).encode())
         assert all((a == b).all() for a, b in zip(whole, pieces))
@@ -147,3 +149,52 @@ def test_zero_size_ground_truth_boxes_are_kept_with_a_warning():
     assert result.categories["a"]["AP"] == pytest.approx(1.0, abs=1e-12)
     assert result.categories["b"]["AP"] == 0.0  # its only box cannot be matched
     assert result.metrics["AR1000"] == pytest.approx(0.5)
+
+
+def test_a_forked_helper_decodes_the_tail_of_a_large_file_to_the_same_columns(tmp_path, aodraw_set, monkeypatch):
+    # The last part of a large detections file is decoded by a forked helper into shared memory while this process
+    # decodes the rest (and reads the ground truth); every split gives the columns and the result of one process.
+    from evaluators.detection import typed, validate
+    from plumbing import forked
+
+    if not forked.helper_available():
+        pytest.skip("no second CPU or no fork here")
+    gt, dt = aodraw_set
+    data = json.dumps(dt).encode()
+    whole = typed._in_pieces(data, typed._DETECTIONS, typed._detection_columns)
+    monkeypatch.setattr(typed, "HELPER_MIN_BYTES", 1)
+    monkeypatch.setattr(typed, "CHUNK_BYTES", 4000)
+    for share in (0.05, 0.5, 0.9):
+        with typed.DetectionDecoding(data, share) as decoding:
+            assert decoding._helper is not None
+            helper_rows = len(data) - decoding._split
+            columns = decoding.columns()
+        assert abs(helper_rows / len(data) - share) < 0.01
+        assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(whole, columns))
+    # a cut inside a string makes a piece of the helper's part undecodable: no columns, the generic path decides
+    tricky = json.dumps(dt[:-40] + [{**d, "note": "x}, {y"} for d in dt[-40:]]).encode()
+    with typed.DetectionDecoding(tricky, 0.5) as decoding:
+        assert decoding.columns() is None
+    expected = evaluate_detections(gt, dt).to_dict()
+    gt_path, dt_path = write(tmp_path / "gt.json", gt), write(tmp_path / "dt.json", dt)
+    # the helper takes about half of a large file, more while this process reads a ground truth file, none of a
+    # file too small to pay for its start
+    assert validate.helper_share({}, 1 << 20) == 0
+    monkeypatch.setattr(validate, "HELPER_START_SECONDS", 0.0)
+    alone, with_gt = validate.helper_share({}, 40 << 20), validate.helper_share(gt_path, 1 << 20)
+    assert 0.4 < alone < 0.5 < with_gt < validate.MAX_HELPER_SHARE
+    started = []
+    monkeypatch.setattr(typed, "Filling", lambda *args: started.append(1) or forked.Filling(*args))
+    assert evaluate_detections(gt_path, dt_path).to_dict() == expected
+    assert started == [1]
+    bad = [dict(d) for d in dt]
+    bad[-3]["bbox"] = [1, 2, -3, 4]  # in the helper's part: found, and named by the generic path
+    with pytest.raises(BadInputError, match=f"detection {len(dt) - 3}: .*bbox"):
+        evaluate_detections(gt_path, write(tmp_path / "bad.json", bad))
+
+
+def test_a_bad_ground_truth_is_named_before_a_missing_detections_file(tmp_path):
+    gt_path = tmp_path / "gt.json"
+    gt_path.write_text("{]")
+    with pytest.raises(BadInputError, match="gt.json"):
+        evaluate_detections(gt_path, tmp_path / "missing.json")
