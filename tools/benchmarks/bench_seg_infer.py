@@ -112,10 +112,13 @@ def compare(folder: Path) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gpu", action="store_true", help="the GPU setup (needs CUDA)")
+    parser.add_argument("--amp", choices=["off", "fp16", "bf16"],
+                        help="our autocast mode instead of the setup's (off: fp32 like MMSegmentation, PNGs comparable "
+                             "bit for bit)")
     parser.add_argument("--run", choices=["ours", "mmseg"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    setup = SETUPS["gpu" if args.gpu else "cpu"]
+    setup = dict(SETUPS["gpu" if args.gpu else "cpu"], **({"amp": args.amp} if args.amp else {}))
     if args.run:
         result = (run_ours if args.run == "ours" else run_mmseg)(Path(args.folder), setup)
         print("RESULT " + json.dumps(result))
@@ -125,7 +128,8 @@ def main() -> int:
         prepare(folder, setup["images"])
         results = {}
         for side in ("mmseg", "ours"):
-            cmd = [sys.executable, __file__, "--run", side, "--folder", str(folder)] + (["--gpu"] if args.gpu else [])
+            cmd = [sys.executable, __file__, "--run", side, "--folder", str(folder), "--amp", setup["amp"]] + \
+                (["--gpu"] if args.gpu else [])
             run = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
             if run.returncode:
                 print(run.stderr[-3000:], file=sys.stderr)
