@@ -91,7 +91,8 @@ def _inside(box, image, tolerance: float = 1.0) -> bool:
 
 def verify(root: str | os.PathLike, lock_doc: dict | None = None) -> tuple[list[list], list[str], list[str]]:
     """Rows ``[folder, published size, published files, found, status]``, notes on incomplete folders (a copy may
-    keep only some files) and the problems found."""
+    keep only some files) and the problems found. Raises BadInputError when ``root`` is not a folder or holds none
+    of AODRaw's folders (a wrong path must not read as a copy without problems)."""
     root = Path(root)
     if not root.is_dir():
         raise BadInputError(f"{root}: no such folder")
@@ -111,6 +112,9 @@ def verify(root: str | os.PathLike, lock_doc: dict | None = None) -> tuple[list[
             for name in found:
                 if name.endswith(".json"):
                     problems += check_annotations(path / name, root)
+    if all(row[-1] == "absent" for row in rows):
+        raise BadInputError(f"{root}: none of AODRaw's folders ({', '.join(row[0] for row in rows)}) is here; "
+                            "give the AODRaw root, the folder that holds annotations/ and images/")
     if lock_doc is not None:
         problems += compare_lock(root, lock_doc)
     return rows, notes, problems

@@ -53,6 +53,14 @@ def test_verify_reports_completeness_and_passes_a_consistent_copy(copy):
     assert "annotations/: not present: test_annotations.json" in result.output
 
 
+def test_verify_refuses_a_folder_without_any_aodraw_folder(tmp_path):
+    (tmp_path / "photos").mkdir()
+    result = _run("verify", tmp_path)
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {tmp_path}: none of AODRaw's folders (annotations, images")
+    assert "no problems found" not in result.output and len(result.output.splitlines()) == 1
+
+
 def test_verify_finds_missing_images_boxes_outside_and_unknown_tags(copy):
     (copy / "images" / "00000001.JPG").unlink()
     gt = _gt(["00000000", "00000001"], [(0, [1, 2, 10, 10]), (1, [55, 20, 20, 20])], tags=("snow",))
