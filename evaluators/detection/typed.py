@@ -99,13 +99,17 @@ class DetectionDecoding:
     the file is large enough. Use as a context manager: leaving it stops a helper still running."""
 
     def __init__(self, data, helper_share: float = 0.5):
-        self._data, self._split, self._helper = data, len(data), None
+        self._data, self._split, self._tail, self._helper = data, len(data), len(data), None
         if 0 < helper_share < 1 and len(data) >= HELPER_MIN_BYTES and helper_available():
             cut = _CUT.search(data, int(len(data) * (1 - helper_share)))
             if cut:
-                self._split, tail = cut.start() + 1, cut.end() - 1
-                self._helper = Filling(lambda columns: _fill(columns, data, tail), _DETECTION_SPECS,
-                                       (len(data) - tail) // _MIN_DETECTION_BYTES + 1)
+                split, tail = cut.start() + 1, cut.end() - 1
+                try:
+                    self._helper = Filling(lambda columns: _fill(columns, data, tail), _DETECTION_SPECS,
+                                           (len(data) - tail) // _MIN_DETECTION_BYTES + 1)
+                except OSError:  # no process or memory to spare: this process decodes everything
+                    return
+                self._split, self._tail = split, tail
 
     def columns(self) -> tuple | None:
         """``(image_ids, cat_ids, boxes, scores)`` (int64, int64, (D, 4) and (D,) float64), in file order; None when
@@ -114,7 +118,10 @@ class DetectionDecoding:
         if parts is None or self._helper is None:
             return None if parts is None else _joined(parts)
         tail, self._helper = self._helper.result(), None
-        return None if tail is None else _joined(parts + [tail])
+        if tail is None:  # a piece that does not decode, or a helper that died: this process decides
+            rest = _decoded(_pieces(self._data, self._tail, len(self._data)), _DETECTIONS, _detection_columns)
+            return None if rest is None else _joined(parts + rest)
+        return _joined(parts + [tail])
 
     def __enter__(self) -> "DetectionDecoding":
         return self

@@ -1,6 +1,8 @@
 """Malformed input: one line `error: <file>: <what>` with the offending index/id, exit 2, nothing written."""
 import json
+import os
 import re
+import signal
 
 import numpy as np
 import pytest
@@ -175,6 +177,18 @@ def test_a_forked_helper_decodes_the_tail_of_a_large_file_to_the_same_columns(tm
     tricky = json.dumps(dt[:-40] + [{**d, "note": "x}, {y"} for d in dt[-40:]]).encode()
     with typed.DetectionDecoding(tricky, 0.5) as decoding:
         assert decoding.columns() is None
+    # a helper that dies, or a fork that fails: this process decodes the rest itself, to the same columns
+    monkeypatch.setattr(typed, "_fill", lambda columns, data, start: os.kill(os.getpid(), signal.SIGKILL))
+    with typed.DetectionDecoding(data, 0.5) as decoding:
+        assert decoding._helper is not None
+        assert all(np.array_equal(a, b) for a, b in zip(whole, decoding.columns()))
+    monkeypatch.setattr(os, "fork", lambda: (_ for _ in ()).throw(OSError(11, "Resource temporarily unavailable")))
+    with typed.DetectionDecoding(data, 0.5) as decoding:
+        assert decoding._helper is None
+        assert all(np.array_equal(a, b) for a, b in zip(whole, decoding.columns()))
+    monkeypatch.undo()
+    monkeypatch.setattr(typed, "HELPER_MIN_BYTES", 1)
+    monkeypatch.setattr(typed, "CHUNK_BYTES", 4000)
     expected = evaluate_detections(gt, dt).to_dict()
     gt_path, dt_path = write(tmp_path / "gt.json", gt), write(tmp_path / "dt.json", dt)
     # the helper takes about half of a large file, more while this process reads a ground truth file, none of a
