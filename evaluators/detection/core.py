@@ -183,12 +183,18 @@ class DetectionEvaluator:
 
     def merge(self, other: "DetectionEvaluator") -> None:
         """Add another evaluator's detections (a shard, a rank). Raises IncompatibleError when it was built on
-        another ground truth (other source, images, categories or boxes)."""
+        another ground truth (other source, images, categories or boxes) or with other options (preset, backend,
+        protocol, overrides): its detections would be scored under this evaluator's options."""
         a, b = self.gt, other.gt
         same = a is b or (a.source == b.source and np.array_equal(a.image_ids, b.image_ids)
                           and np.array_equal(a.cat_ids, b.cat_ids) and np.array_equal(a.ann_boxes, b.ann_boxes))
         if not same:
             raise IncompatibleError("cannot merge evaluators built on different ground truths")
+        if self.options != other.options:
+            differ = sorted(k for k in self.options.keys() | other.options.keys()
+                            if self.options.get(k) != other.options.get(k))
+            raise IncompatibleError(f"cannot merge evaluators with different options ({', '.join(differ)}: "
+                                    f"{[self.options.get(k) for k in differ]} vs {[other.options.get(k) for k in differ]})")
         self._parts.extend(other._parts)
 
     def compute(self) -> DetectionResult:

@@ -42,7 +42,7 @@ def id_array(values: list, floats_ok: bool = False) -> tuple[np.ndarray, int] | 
     except (ValueError, OverflowError):  # ragged; named below
         arr = np.empty(0, object)
     if arr.ndim == 1 and len(arr) == len(values):
-        if arr.dtype.kind == "i":
+        if arr.dtype.kind == "i" and bool not in set(map(type, values)):  # NumPy reads true/false as 1/0
             return arr.astype(np.int64, copy=False), 0
         if arr.dtype.kind == "U" and all(isinstance(v, str) for v in values):  # ["1", 2] is a str array too
             return arr, 0

@@ -16,6 +16,7 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -306,13 +307,17 @@ def _field(items: list, key: str, source: str, what: str) -> list:
 
 
 def _array(values: list, empty_shape=(0,)) -> np.ndarray:
-    """The list as an array, or an object array when it is ragged (the caller then names the culprit)."""
+    """The list (of numbers, or of lists of numbers) as an array; an object array, which the caller's checks refuse
+    and then name the culprit, when it is ragged or holds a JSON ``true``/``false`` (NumPy would read them as 1/0)."""
     if not values:
         return np.zeros(empty_shape)
     try:
-        return np.asarray(values)
+        arr = np.asarray(values)
     except ValueError:
         return np.empty(0, object)
+    if arr.dtype.kind in "if" and bool in set(map(type, chain.from_iterable(values) if arr.ndim == 2 else values)):
+        return np.empty(0, object)
+    return arr
 
 
 def _id_column(items: list, key: str, source: str, what: str, floats_ok: bool = False) -> tuple[np.ndarray, int]:

@@ -53,6 +53,10 @@ DT_CASES = [
     (with_det(image_id=99), "detection 1: unknown image_id 99"),
     (with_det(category_id=5), "detection 1: unknown category_id 5"),
     (with_det(image_id=1.5), "detection 1: 'image_id' must be an integer"),
+    # JSON true/false are not numbers, though Python's bool is an int and NumPy reads them as 1/0
+    (with_det(image_id=True), "detection 1: 'image_id' must be an integer or a string, got True"),
+    (with_det(score=True), "detection 1: 'score' must be a finite number, got True"),
+    (with_det(bbox=[1, False, 2, 3]), "detection 1: 'bbox'"),
     ([GOOD_DT[0], {"image_id": 1, "bbox": [1, 1, 2, 2], "score": 0.5}], "detection 1 has no 'category_id'"),
     ({"annotations": []}, "got an object (is this a ground-truth file?)"),
     ([GOOD_DT[0], "x"], "detection 1 must be a JSON object"),

@@ -22,6 +22,20 @@ def test_streaming_updates_and_merge_equal_one_shot(aodraw_set):
     assert a.compute().metrics["AP"] == 0.0
 
 
+def test_merge_refuses_an_evaluator_with_other_options(aodraw_set):
+    from plumbing.errors import IncompatibleError
+
+    gt, dt = aodraw_set
+    a, coco = DetectionEvaluator(gt, preset="aodraw"), DetectionEvaluator(gt, preset="coco")
+    a.update(dt[:100])
+    coco.update(dt[100:200])
+    with pytest.raises(IncompatibleError, match=r"different options \(preset: \['aodraw'\] vs \['coco'\]\)"):
+        a.merge(coco)
+    with pytest.raises(IncompatibleError, match="protocol"):
+        a.merge(DetectionEvaluator(gt, preset="aodraw", protocol="corrected"))
+    assert a.compute().to_dict() == evaluate_detections(gt, dt[:100]).to_dict()  # nothing was added
+
+
 def test_streaming_update_fails_fast_on_bad_batch(aodraw_set):
     evaluator = DetectionEvaluator(aodraw_set[0])
     with pytest.raises(ValueError, match="unknown image_id 99999"):
