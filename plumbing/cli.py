@@ -1,6 +1,11 @@
 """The command-line convention every entry point shares: one ``error: ...`` line and an exit code for every
 toolkit error (``plumbing.errors.exit_code``), ``warning: ...`` lines for input warnings, and the shared options.
 
+A reader of stdout that goes away early (``| head``, ``| less`` quit) is no error: the command ends quietly with
+exit code 0, as ``head``-style tools do, and stdout is pointed at the null device so that nothing complains later.
+Commands write their files before they print their tables, and news printed during a run (``echo_notice``) is
+dropped instead, so a closed pipe never costs an output.
+
 Meanings fixed once for every command: ``--json PATH`` writes a file; ``--format json`` prints JSON on stdout;
 ``--workers N`` (default: the CPUs this process may use); ``--shard K/N``.
 """
@@ -8,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -18,6 +24,7 @@ import orjson
 from plumbing.errors import (
     EXIT_BAD_INPUT,
     EXIT_FAILURE,
+    EXIT_OK,
     BadInputError,
     InputWarning,
     ToolkitError,
@@ -29,11 +36,67 @@ from plumbing.jobs import parse_shard
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
+def stdout_closed() -> bool:
+    """True when stdout is a pipe (or socket) whose reader has gone, e.g. after ``| head -1`` printed its line: the
+    kernel then flags the writing end with an error (``poll``'s POLLERR). False for a terminal, a file, an open
+    pipe, or a stdout without a file descriptor. Where ``poll`` does not exist, True (the caller asks only after a
+    BrokenPipeError)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):  # None, closed, or an in-memory stream (click's CliRunner)
+        return False
+    if not hasattr(select, "poll"):
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+
+
+def drop_stdout() -> None:
+    """Point this process's stdout at the null device, so that what is still printed or buffered (the
+    interpreter's final flush included) goes nowhere instead of raising BrokenPipeError again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+@contextlib.contextmanager
+def closed_stdout_ends_quietly() -> Iterator[None]:
+    """Inside: a BrokenPipeError because the reader of stdout went away ends the process with exit code 0 and no
+    message (stdout dropped, see ``drop_stdout``). A BrokenPipeError of anything else (a socket, a subprocess's
+    pipe) goes on as raised."""
+    try:
+        yield
+    except BrokenPipeError:
+        if not stdout_closed():
+            raise
+        drop_stdout()
+        sys.exit(EXIT_OK)
+
+
+def echo_notice(message: str) -> None:
+    """Print one line of news during a run (``scoring X``, ``refused Y: ...``) on stdout. When the reader of stdout
+    has gone, the line is dropped with everything printed after it, and the run goes on: the files it is about to
+    write matter more than the news (pass this, not ``click.echo``, as a library's ``notify``)."""
+    try:
+        click.echo(message)
+    except BrokenPipeError:
+        if not stdout_closed():
+            raise
+        drop_stdout()
+
+
 @contextlib.contextmanager
 def reported_errors() -> Iterator[None]:
-    """Inside: input warnings are printed as ``warning: ...`` lines on stderr, and a toolkit error or OSError ends
+    """Inside: input warnings are printed as ``warning: ...`` lines on stderr, a toolkit error or OSError ends
     the process with ``error: <message>`` and its exit code (any other exception is a bug and keeps its
-    traceback)."""
+    traceback), and a closed stdout ends it quietly with exit code 0 (``closed_stdout_ends_quietly``)."""
     def show(message, category, *_args, **_kwargs):
         if issubclass(category, InputWarning):
             click.echo(f"warning: {message}", err=True)
@@ -42,7 +105,8 @@ def reported_errors() -> Iterator[None]:
         warnings.simplefilter("always", InputWarning)
         warnings.showwarning = show
         try:
-            yield
+            with closed_stdout_ends_quietly():
+                yield
         except Exception as exc:
             code = exit_code(exc)
             if code is None:
@@ -74,6 +138,12 @@ class ToolkitGroup(click.Group):
             click.echo(f"error: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def make_context(self, *args, **kwargs) -> click.Context:
+        """Parse the group's own arguments as click does; a closed stdout while printing ``--help`` or
+        ``--version`` ends quietly (``closed_stdout_ends_quietly``), as it does inside a command."""
+        with closed_stdout_ends_quietly():
+            return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: click.Context):
         """Invoke the chosen command inside ``reported_errors``: a toolkit error or OSError becomes one

@@ -10,6 +10,7 @@ from plumbing.cli import (
     ToolkitGroup,
     download_options,
     echo_json,
+    echo_notice,
     format_option,
     json_option,
     shard_option,
@@ -112,7 +113,7 @@ def download_cmd(dataset, root, what, mirror, cache_dir, retries, timeout):
     """Download COCO-Stuff files from the manifest, verified; Cityscapes and Potsdam: how to get them."""
     for line in data.download(dataset, root, what, mirror=mirror, cache_dir=cache_dir, retries=retries,
                               timeout=timeout):
-        click.echo(line)
+        echo_notice(line)  # news during the downloads: a closed stdout must not stop them
 
 
 @main.command("prepare")
@@ -123,4 +124,4 @@ def download_cmd(dataset, root, what, mirror, cache_dir, retries, timeout):
 def prepare_cmd(dataset, root, mirror, cache_dir, retries, timeout):
     """Lay out (COCO-Stuff: extract val2017 annotations, fetch the curated list) and verify a dataset copy."""
     for line in data.prepare(dataset, root, mirror=mirror, cache_dir=cache_dir, retries=retries, timeout=timeout):
-        click.echo(line)
+        echo_notice(line)

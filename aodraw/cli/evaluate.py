@@ -33,8 +33,8 @@ from plumbing.tables import format_table, percent
 def evaluate(gt, dt, preset, backend, protocol, json_out, csv_out, plots_dir, errors):
     """Score detections: overall COCO metrics, per condition tag (and tag combination), per category."""
     result = evaluate_detections(gt, dt, preset=preset, backend=backend, protocol=protocol, errors=errors)
+    write_outputs(result, json_out, csv_out, plots_dir)  # files first: a closed stdout ends the command quietly
     click.echo(detection_report(result))
-    write_outputs(result, json_out, csv_out, plots_dir)
 
 
 @click.command()
@@ -46,20 +46,19 @@ def demo(out, images, seed):
     """Convert a small synthetic RAW set (downsample, slice, merge-back), then generate a synthetic AODRaw-style
     test set and detections and evaluate them (AODRaw protocol); last, score a few perturbed copies of the detections
     as submissions into a leaderboard and its static site (OUT/leaderboard/index.html)."""
-    from aodraw.demo import run_demo
+    from aodraw.demo import leaderboard_demo, run_demo
 
     lines, result = run_demo(out, images, seed)
+    out = Path(out)
+    write_outputs(result, out / "results.json", out / "results.csv", out / "plots")
+    board_lines = leaderboard_demo(out, seed)  # every file written before anything is printed
     for line in lines:
         click.echo(line)
     click.echo(format_table(["condition", "AP", "AP50", "AP75", "images"],
                             [[n, percent(c["AP"]), percent(c["AP50"]), percent(c["AP75"]), c["num_images"]]
                              for n, c in result.conditions.items()],
                             f"AODRaw protocol ({result.protocol}), per condition, values in %"))
-    out = Path(out)
-    write_outputs(result, out / "results.json", out / "results.csv", out / "plots")
-    from aodraw.demo import leaderboard_demo
-
-    for line in leaderboard_demo(out, seed):
+    for line in board_lines:
         click.echo(line)
 
 

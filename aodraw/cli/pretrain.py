@@ -45,10 +45,11 @@ def calibrate_cmd(raw_dir, out, workers):
     camera, measured, failed = calibrate(raw_dir, workers)
     rows = [[m["file"], f"{m['red_gain']:.3f}", f"{m['blue_gain']:.3f}", f"{m['shot']:.3g}", f"{m['read']:.3g}",
              m["black_level"], m["white_level"]] for m in measured]
+    written = write_camera(out, camera)  # before printing: a closed stdout ends the command there
     click.echo(format_table(["file", "red gain", "blue gain", "shot", "read", "black", "white"], rows))
     for line in failed:
         click.echo(f"warning: skipped {line}", err=True)
-    click.echo(f"wrote {write_camera(out, camera)}")
+    click.echo(f"wrote {written}")
 
 
 @pretrain.command("train")

@@ -8,7 +8,7 @@ from aodraw import leaderboard as board
 from aodraw.submission import SUBMISSION_PRESETS, score_submission
 from evaluators.report import detection_report
 from plumbing.archives import ArchiveLimits
-from plumbing.cli import json_option, stack
+from plumbing.cli import echo_notice, json_option, stack
 from plumbing.files import write_csv, write_json
 from plumbing.site import build_site, check_site_folder
 from plumbing.tables import format_table, percent
@@ -37,7 +37,7 @@ def score(submission, gt, preset, json_out, max_total_bytes, max_ratio):
     score it with the AODRaw protocol: overall, per condition, per category."""
     scored = score_submission(submission, gt, preset, limits=ArchiveLimits(max_total_bytes, max_ratio))
     if json_out:
-        write_json(json_out, scored.to_dict())
+        write_json(json_out, scored.to_dict())  # before printing: a closed stdout ends the command there
     click.echo(f"method: {scored.method.get('Method name') or '(unnamed)'} | input: "
                f"{scored.method.get('Input') or '?'} | sha256: {scored.sha256[:12]}")
     click.echo(detection_report(scored.result))
@@ -57,14 +57,15 @@ def leaderboard(directory, gt, out, site, preset, cache, max_total_bytes, max_ra
     listed with the reason."""
     if site:
         check_site_folder(site)
-    rows = board.leaderboard(directory, gt, preset, cache_dir=cache, notify=click.echo, plots=site is not None,
+    rows = board.leaderboard(directory, gt, preset, cache_dir=cache, notify=echo_notice, plots=site is not None,
                              limits=ArchiveLimits(max_total_bytes, max_ratio))
     columns = board.board_columns(rows)
     write_csv(out, columns, [[row.get(c, "") for c in columns] for row in rows])
+    built = build_site(site, [board.site_board(rows, preset)]) if site else None  # files first, then the table
     shown = ("rank", "method", "submission", "input", *board.METRICS, "status")
     click.echo(format_table(shown, [[percent(row[c]) if c in board.METRICS and c in row else row.get(c, "")
                                      for c in shown] for row in rows],
                             f"AODRaw leaderboard ({preset} preset), values in %", align_left=4))
     click.echo(f"wrote {out}")
-    if site:
-        click.echo(f"wrote {build_site(site, [board.site_board(rows, preset)])}")
+    if built:
+        click.echo(f"wrote {built}")

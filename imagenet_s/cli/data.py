@@ -8,7 +8,7 @@ from data_manifests import manifest as manifests
 from data_manifests.fetch import fetch_all
 from imagenet_s import dataset, prepare
 from imagenet_s.cli import options as opt
-from plumbing.cli import download_options
+from plumbing.cli import download_options, echo_notice
 
 
 @click.group("download")
@@ -58,7 +58,7 @@ def prepare_cmd(imagenet_dir, save_dir, mode, link, workers, val_labels, val_syn
     """Build the official ImageNet-S layout from ImageNet-1k (idempotent, resumable, never overwrites)."""
     for line in dataset.prepare_dataset(imagenet_dir, save_dir, mode, link, workers, val_labels, val_synsets,
                                         lists_mirror, archive_mirror, cache_dir):
-        click.echo(line)
+        echo_notice(line)  # news during the build: a closed stdout must not stop it
 
 
 @click.command("verify")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from plumbing.cli import ToolkitGroup, needs_extra, shard_option
+from plumbing.cli import ToolkitGroup, echo_notice, needs_extra, shard_option
 from plumbing.errors import BadInputError
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "pass"
@@ -110,7 +110,7 @@ def pretrain_cmd(config, data_root, work_dir, cfg_options):
     3 iterations, temperature 0.1, multi-crop, deep-to-shallow supervision). Writes WORK/pretrain.pth; resumes
     from WORK/pretrain_latest.pth. Under torchrun it trains distributed."""
     cfg = load_config(config, cfg_options)
-    _stage("train").run_stage("pretrain", cfg, data_root, work_dir, log=click.echo)
+    _stage("train").run_stage("pretrain", cfg, data_root, work_dir, log=echo_notice)
 
 
 @pass_group.command("pixel-attention")
@@ -123,7 +123,7 @@ def attention_cmd(config, data_root, work_dir, cfg_options):
     image-level SwAV loss of attention-pooled embeddings. Writes WORK/attention.pth."""
     cfg = load_config(config, cfg_options)
     work = Path(work_dir)
-    _stage("train").run_stage("attention", cfg, data_root, work, init=work / "pretrain.pth", log=click.echo)
+    _stage("train").run_stage("attention", cfg, data_root, work, init=work / "pretrain.pth", log=echo_notice)
 
 
 @pass_group.command("cluster")
@@ -136,7 +136,7 @@ def cluster_cmd(config, data_root, work_dir, cfg_options):
     (resize 256, centre crop 224). Writes WORK/cluster/{centroids.npy, labels.txt, metrics.json}; prints train NMI
     and Hungarian accuracy."""
     cfg = load_config(config, cfg_options)
-    _stage("cluster").run_cluster(cfg, data_root, work_dir, log=click.echo)
+    _stage("cluster").run_cluster(cfg, data_root, work_dir, log=echo_notice)
 
 
 @pass_group.command("pseudo-label")
@@ -157,7 +157,7 @@ def pseudo_cmd(config, data_root, work_dir, split, out, threshold, save_attentio
     cfg = load_config(config, cfg_options)
     t = cfg["pseudo"]["threshold"] if threshold is None else threshold
     _stage("pseudo_label").run_pseudo_label(cfg, data_root, work_dir, split, out, t, save_attention=save_attention,
-                                            shard=shard, log=click.echo)
+                                            shard=shard, log=echo_notice)
 
 
 @pass_group.command("finetune")
@@ -230,5 +230,5 @@ def distance_cmd(config, data_root, work_dir, split, out, checkpoint, shard, cfg
     OUT/method.txt; score with `imagenet-s score` after zipping."""
     cfg = load_config(config, cfg_options)
     _stage("distance_match").run_distance_match(cfg, data_root, work_dir, split, out, checkpoint=checkpoint,
-                                                shard=shard, log=click.echo)
+                                                shard=shard, log=echo_notice)
 

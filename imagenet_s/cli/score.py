@@ -8,6 +8,7 @@ from evaluators.luss import folders, matching, report, state
 from evaluators.luss.metrics import LUSSEvaluator
 from imagenet_s import leaderboard, submission
 from imagenet_s.cli import options as opt
+from plumbing.cli import echo_notice
 from plumbing.errors import BadInputError
 from plumbing.files import write_csv, write_json
 from plumbing.site import build_site, check_site_folder
@@ -41,9 +42,10 @@ def match_cmd(gt_dir, pred_dir, mode, out, names_file, workers, shard, save_stat
                                           shard=shard_k_n, workers=workers)
     if save_state:
         state.save_state(save_state, counter, shard=shard_k_n)
-        click.echo(f"wrote matching state of {counter.num_images} images to {save_state}")
     if out:
         _write_match(counter, out)
+    if save_state:
+        click.echo(f"wrote matching state of {counter.num_images} images to {save_state}")
 
 
 def _write_match(counter: matching.MatchCounter, out: str) -> None:
@@ -113,9 +115,9 @@ def score_cmd(archive, gt_dir, mode, names_file, json_out, workers, max_total_by
     """Validate a submission zip safely (never extracted), then match if needed and evaluate it."""
     limits = submission.Limits(max_total_bytes, max_ratio, max_pixels)
     scored = submission.score_submission(archive, gt_dir, int(mode), names=opt.names_of(names_file), limits=limits,
-                                         workers=workers, notify=click.echo)
+                                         workers=workers, notify=echo_notice)
     if json_out:
-        write_json(json_out, scored.to_dict())
+        write_json(json_out, scored.to_dict())  # before printing: a closed stdout ends the command there
     click.echo(f"method: {scored.method.get('Method name') or '(unnamed)'}")
     click.echo(report.summary_table(scored.result))
 
@@ -138,13 +140,14 @@ def leaderboard_cmd(directory, gt_dir, mode, out, cache, site, names_file, worke
         check_site_folder(site)
     limits = submission.Limits(max_total_bytes, max_ratio, max_pixels)
     rows = leaderboard.leaderboard(directory, gt_dir, int(mode), cache_dir=cache, names=opt.names_of(names_file),
-                                   limits=limits, workers=workers, notify=click.echo, plots=site is not None)
+                                   limits=limits, workers=workers, notify=echo_notice, plots=site is not None)
     write_csv(out, leaderboard.BOARD_COLUMNS, [[row.get(c, "") for c in leaderboard.BOARD_COLUMNS] for row in rows])
+    built = build_site(site, [leaderboard.site_board(rows, int(mode))]) if site else None  # files, then the table
     shown = ("rank", "method", "archive", "match", "mIoU", "Acc", "mBIoU", "FMeasure", "status")
     metrics = ("mIoU", "Acc", "mBIoU", "FMeasure")
     click.echo(report.format_table(shown, [[f"{row[c]:.2f}" if c in metrics and isinstance(row.get(c), float)
                                             else row.get(c, "") for c in shown] for row in rows],
                                    f"ImageNet-S-{mode} leaderboard, values in %", align_left=4))
     click.echo(f"wrote {out}")
-    if site:
-        click.echo(f"wrote {build_site(site, [leaderboard.site_board(rows, int(mode))])}")
+    if built:
+        click.echo(f"wrote {built}")

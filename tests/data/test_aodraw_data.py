@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import zipfile
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from aodraw.cli import main
+from aodraw.dataset_check import verify
 from aodraw.download import download_annotations
 from data_manifests import manifest
 from plumbing.errors import ChecksumMismatchError
@@ -78,6 +81,56 @@ def test_verify_finds_truncated_files(copy):
     result = _run("verify", copy)
     assert result.exit_code == 1
     assert "images/: 2 truncated or empty files: 00000000.JPG, 00000001.ARW" in result.output
+
+
+def _unannotated_copy(root):
+    """images/ (ARW + JPG) and images_downsampled_raw/ (.npy), whole, and no annotations/ at all."""
+    (root / "images").mkdir(parents=True)
+    (root / "images_downsampled_raw").mkdir()
+    for name in ("00000000", "00000001", "00000002"):
+        (root / "images" / f"{name}.ARW").write_bytes(b"raw" * 50)
+        (root / "images" / f"{name}.JPG").write_bytes(b"\xff\xd8" + b"jpg" * 50 + b"\xff\xd9")
+        np.save(root / "images_downsampled_raw" / f"{name}.npy", np.full((3, 4, 5), 7, np.float32))
+    return root
+
+
+def test_verify_passes_a_whole_copy_without_annotations(tmp_path):
+    result = _run("verify", _unannotated_copy(tmp_path / "A"))
+    assert result.exit_code == 0, result.output
+    assert "truncated or empty" not in result.output and result.output.endswith("no problems found\n")
+
+
+def test_verify_finds_truncated_files_without_annotations(tmp_path):
+    root = _unannotated_copy(tmp_path / "A")
+    for path in (root / "images" / "00000001.JPG", root / "images_downsampled_raw" / "00000002.npy"):
+        os.truncate(path, 100)  # what `truncate -s 100` does: the JPG loses its end marker, the .npy its data
+    (root / "images" / "00000002.ARW").write_bytes(b"")
+    result = _run("verify", root)
+    assert result.exit_code == 1
+    problems = [line for line in result.output.splitlines() if "truncated or empty" in line]
+    assert problems == ["images/: 2 truncated or empty files: 00000001.JPG, 00000002.ARW",
+                        "images_downsampled_raw/: 1 truncated or empty files: 00000002.npy"]
+    assert "no problems found" not in result.output
+
+
+def test_a_truncated_annotated_image_is_reported_once(copy):
+    (copy / "images" / "00000000.JPG").write_bytes(b"\xff\xd8 half a JPG")
+    (copy / "images" / "00000001.JPG").unlink()
+    result = _run("verify", copy)
+    assert result.exit_code == 1
+    assert result.output.count("00000000.JPG") == 1
+    assert "images/: 1 truncated or empty files: 00000000.JPG" in result.output
+    assert "1 annotated images missing in images/: 00000001.JPG" in result.output
+
+
+def test_many_truncated_files_are_one_line_with_the_first_names(tmp_path):
+    folder = tmp_path / "A" / "images_downsampled_srgb"
+    folder.mkdir(parents=True)
+    for k in range(8):
+        (folder / f"{k:08d}.JPG").write_bytes(b"\xff\xd8 cut")
+    problems = verify(tmp_path / "A", progress=False)[2]
+    assert problems == ["images_downsampled_srgb/: 8 truncated or empty files: 00000000.JPG, 00000001.JPG, "
+                        "00000002.JPG, 00000003.JPG, 00000004.JPG and 3 more"]
 
 
 def test_lock_then_verify_against_it(copy, tmp_path):
