@@ -11,6 +11,7 @@ from imagenet_s.cli import options as opt
 from plumbing.errors import BadInputError
 from plumbing.files import write_csv, write_json
 from plumbing.site import build_site, check_site_folder
+from plumbing.tables import clip, format_table
 
 
 def _shard_of(shard: tuple[int, int] | None, save_state: str | None):
@@ -142,9 +143,9 @@ def leaderboard_cmd(directory, gt_dir, mode, out, cache, site, names_file, worke
     write_csv(out, leaderboard.BOARD_COLUMNS, [[row.get(c, "") for c in leaderboard.BOARD_COLUMNS] for row in rows])
     shown = ("rank", "method", "archive", "match", "mIoU", "Acc", "mBIoU", "FMeasure", "status")
     metrics = ("mIoU", "Acc", "mBIoU", "FMeasure")
-    click.echo(report.format_table(shown, [[f"{row[c]:.2f}" if c in metrics and isinstance(row.get(c), float)
-                                            else row.get(c, "") for c in shown] for row in rows],
-                                   f"ImageNet-S-{mode} leaderboard, values in %", align_left=4))
+    click.echo(format_table(shown, [[f"{row[c]:.2f}" if c in metrics and isinstance(row.get(c), float)
+                                     else clip(row.get(c, "")) for c in shown] for row in rows],
+                            f"ImageNet-S-{mode} leaderboard, values in %", align_left=4, left=("status",)))
     click.echo(f"wrote {out}")
     if site:
         click.echo(f"wrote {build_site(site, [leaderboard.site_board(rows, int(mode))])}")
