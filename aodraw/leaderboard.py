@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from aodraw.submission import METHOD_FIELDS, score_submission
+from aodraw.submission import METHOD_FIELDS, name_method, score_submission
 from evaluators.detection.validate import load_ground_truth
 from evaluators.report import plot_detection
 from plumbing.archives import ArchiveLimits, ScoreCache, list_submissions
@@ -21,6 +21,7 @@ TAIL_COLUMNS = ("sha256", "status")
 _METHOD_COLUMNS = dict(zip(("method", "input", "backbone", "pretraining", "link"), METHOD_FIELDS))
 PLOTS = ("pr_curves.png", "conditions_ap.png")
 CONDITION_PREFIX = "AP_"
+_CACHE_VERSION = "names-per-file"  # entries cached before held the first file's name as the method's
 
 
 def board_columns(rows: list[dict]) -> list[str]:
@@ -52,15 +53,23 @@ def leaderboard(directory: str | os.PathLike, gt: str | os.PathLike, preset: str
                    if p.resolve() != Path(gt).resolve()]  # the ground truth kept beside the submissions
     truth = load_ground_truth(gt)
     cache = ScoreCache(cache_dir if cache_dir is not None else directory / ".scores",
-                       [file_digest(gt, "sha256"), preset, asdict(limits)])
+                       [file_digest(gt, "sha256"), preset, asdict(limits), _CACHE_VERSION])
     return cache.ranked_rows(submissions, lambda path, digest, plot_dir: _score_entry(
-        path, digest, truth, preset, limits, notify, plot_dir), "AP", "submission", PLOTS, plots, notify)
+        path, digest, truth, preset, limits, notify, plot_dir), "AP", "submission", PLOTS, plots, notify,
+        name_row=_name_row)
 
+
+def _name_row(row: dict, path: Path) -> None:
+    """An unnamed method is named after this file (the cache, shared by byte-identical files, leaves it empty)."""
+    if row["status"] == "ok":
+        row["method"] = row["method"] or path.stem
+        if row.get("record"):
+            name_method(row["record"]["method"], path)
 
 
 def _score_entry(path: Path, digest: str, truth, preset: str, limits, notify, plot_dir: Path | None) -> dict:
     try:
-        scored = score_submission(path, truth, preset, limits=limits, sha256=digest)
+        scored = score_submission(path, truth, preset, limits=limits, sha256=digest, name_unnamed=False)
     except BadInputError as exc:
         notify(f"refused {path.name}: {exc}")
         return {"row": {"status": f"refused: {exc}"}}

@@ -88,6 +88,13 @@ def parse_method(text: bytes | None, source: str) -> dict[str, str]:
     return method
 
 
+def name_method(method: dict, path: str | os.PathLike) -> dict:
+    """Name an unnamed method (empty ``Method name`` in ``method``, the ``METHOD_FIELDS``) after the submission's
+    file ``path``: its name without the extension. Changes ``method`` in place and returns it."""
+    method[METHOD_FIELDS[0]] = method[METHOD_FIELDS[0]] or Path(path).stem
+    return method
+
+
 @dataclass(frozen=True)
 class SubmissionScore:
     """A scored submission: its file name, sha256 (hex), method.txt fields and the AODRaw-protocol result."""
@@ -105,10 +112,12 @@ class SubmissionScore:
 
 
 def score_submission(path: str | os.PathLike, gt, preset: str = "aodraw", *,
-                     limits: ArchiveLimits = DEFAULT_LIMITS, sha256: str | None = None) -> SubmissionScore:
+                     limits: ArchiveLimits = DEFAULT_LIMITS, sha256: str | None = None,
+                     name_unnamed: bool = True) -> SubmissionScore:
     """Validate a submission (``read_submission``) and score it with the AODRaw protocol (official counting). A
     submission without a method name (a plain results ``.json``, or a zip without one in ``method.txt``) is named
-    by its file name.
+    by its file name (``name_method``), unless ``name_unnamed`` is False (a leaderboard's cache keeps only what the
+    bytes decide and names each file itself).
 
     ``gt`` is the ground-truth path or a ``GroundTruth`` already loaded (a leaderboard loads it once); ``sha256``
     the submission's digest when the caller has it.
@@ -126,6 +135,7 @@ def score_submission(path: str | os.PathLike, gt, preset: str = "aodraw", *,
         method = dict.fromkeys(METHOD_FIELDS, "")  # a plain results file cannot carry method.txt: no warning
     else:
         method = parse_method(method_txt, path.name)
-    method[METHOD_FIELDS[0]] = method[METHOD_FIELDS[0]] or path.stem  # unnamed: the file's name stands for it
+    if name_unnamed:
+        name_method(method, path)
     result = evaluate_detections(gt, detections, preset=preset)
     return SubmissionScore(path.name, sha256 or file_digest(path, "sha256"), method, result)

@@ -4,10 +4,12 @@ A submission zip is never extracted. Its central directory is checked first, mem
 decompressed: no absolute or ``..`` paths, no backslashes, no symbolic links, no encryption, no repeated names, only
 the member kinds the benchmark accepts, only the usual compressions, a per-member compression ratio and a total
 uncompressed size under ``ArchiveLimits``. Operating-system metadata (``__MACOSX/``, ``._*``, ``.DS_Store``, ... see
-``plumbing.system_files``) refuses the archive in one line naming its first member of each kind: a submission is a
+``plumbing.system_files``) refuses the archive in one line naming its first member of each kind, before any problem
+but an unsafe name (with the nesting hint too when the files also sit inside one folder): a submission is a
 made artifact, re-zipped in a second (folders on disk skip such files with a warning instead). Members are then
 read straight from the archive, the first bytes of a member checked before the rest is decompressed where the
-caller asks.
+caller asks. A zip of a folder (``zip -r SUB.zip team/``) is refused with ``nesting_hint``: the command that zips
+the folder's contents from inside it.
 
 Leaderboards score each archive once: ``ScoreCache`` keeps one JSON entry per archive sha256 (and a folder for the
 files made with it, plots), valid while the context (ground truth, mode/preset, limits) stays the same.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import stat
 import zipfile
@@ -54,20 +57,39 @@ class CheckedArchive:
     texts: dict[str, bytes]
 
 
-METADATA_HOW = "zip without it, e.g. `zip -r -X SUB.zip . -x '.*' -x '__MACOSX/*'`"
+METADATA_COMMAND = "zip -r -X SUB.zip . -x '.*' -x '__MACOSX/*'"
+METADATA_HOW = f"zip without it, e.g. `{METADATA_COMMAND}`"
 
 
-def _metadata_refusal(path: Path, metadata: dict[str, list[str]]) -> BadInputError:
+def nested_folder(names: Iterable[str]) -> str | None:
+    """The one top folder every member of ``names`` (relative POSIX paths of files) sits in, or None when some
+    file is at the root, they sit in different folders, or there are none."""
+    tops = {name.split("/", 1)[0] if "/" in name else None for name in names}
+    return tops.pop() if len(tops) == 1 and None not in tops else None
+
+
+def nesting_hint(folder: str, archive: bool = True) -> str:
+    """The hint for files that sit inside ``folder``/ instead of at the root; for an ``archive`` it gives the
+    command that zips the folder's contents (run inside it, operating-system metadata left out)."""
+    hint = f"the files sit inside {folder}/; they must be at the root"
+    if archive:
+        hint += f": zip from inside the folder, `cd {shlex.quote(folder)} && {METADATA_COMMAND}`"
+    return hint
+
+
+def _metadata_refusal(path: Path, metadata: dict[str, list[str]], nested: str = "") -> BadInputError:
     """The refusal of an archive holding operating-system metadata: one line naming the first member of each kind
-    found (``__MACOSX/``, ``._*``, ``.DS_Store`` ...) and how many there are."""
+    found (``__MACOSX/``, ``._*``, ``.DS_Store`` ...) and how many there are, then ``nested`` (the nesting hint of an
+    archive whose files also sit inside a folder), so both problems are named at once."""
     first = [names[0] for names in metadata.values()]
     count = sum(len(names) for names in metadata.values())
+    also = f"; also, {nested}" if nested else ""
     if count == 1:
-        return refuse(path, first[0], f"operating-system metadata, not part of a submission: {METADATA_HOW}")
+        return refuse(path, first[0], f"operating-system metadata, not part of a submission: {METADATA_HOW}{also}")
     shown = ", ".join(repr(name) for name in first)
     return BadInputError(f"{path.name}: members {shown} ({count} in all, kinds {', '.join(metadata)}): "
                          f"operating-system metadata, not part of a submission (macOS Finder's Compress adds "
-                         f"__MACOSX/ and ._* members): {METADATA_HOW}")
+                         f"__MACOSX/ and ._* members): {METADATA_HOW}{also}")
 
 
 def refuse(path: Path, member: str, why: str) -> BadInputError:
@@ -117,15 +139,20 @@ def check_archive(path: str | os.PathLike, limits: ArchiveLimits, kind_of: Calla
     """
     path = Path(path)
     with open_zip(path) as zf:
-        members: dict[str, list[str]] = {}
-        seen, total, metadata = set(), 0, {}
-        for info in zf.infolist():
-            name = info.filename
-            check_member_name(path, name)
-            kind = metadata_kind(name)
+        infos, metadata = zf.infolist(), {}
+        for info in infos:  # unsafe names first, then metadata: refused before any other problem is reported
+            check_member_name(path, info.filename)
+            kind = metadata_kind(info.filename)
             if kind is not None:
-                metadata.setdefault(kind, []).append(name)
-                continue
+                metadata.setdefault(kind, []).append(info.filename)
+        infos = [info for info in infos if metadata_kind(info.filename) is None]
+        nested = _nested_hint([info.filename for info in infos if not info.is_dir()], kind_of)
+        if metadata:
+            raise _metadata_refusal(path, metadata, nested)
+        members: dict[str, list[str]] = {}
+        seen, total = set(), 0
+        for info in infos:
+            name = info.filename
             if name in seen:
                 raise refuse(path, name, "appears twice")
             seen.add(name)
@@ -137,7 +164,7 @@ def check_archive(path: str | os.PathLike, limits: ArchiveLimits, kind_of: Calla
                 continue
             kind = kind_of(name)
             if kind is None:
-                raise refuse(path, name, f"not {accepted}")
+                raise refuse(path, name, f"not {accepted}" + (f" ({nested})" if nested else ""))
             members.setdefault(kind, []).append(name)
             if info.compress_type not in COMPRESSIONS:
                 raise refuse(path, name, f"unsupported compression method {info.compress_type}")
@@ -149,8 +176,6 @@ def check_archive(path: str | os.PathLike, limits: ArchiveLimits, kind_of: Calla
             if total > limits.max_total_bytes:
                 raise BadInputError(f"{path.name}: members exceed {limits.max_total_bytes:,} bytes uncompressed "
                                     "(zip bomb?)")
-        if metadata:
-            raise _metadata_refusal(path, metadata)
         read = {}
         for name in texts:
             if name in seen:
@@ -158,6 +183,15 @@ def check_archive(path: str | os.PathLike, limits: ArchiveLimits, kind_of: Calla
                     raise refuse(path, name, f"larger than {text_limit:,} bytes")
                 read[name] = read_member(zf, path, name)
     return CheckedArchive(path, {kind: sorted(names) for kind, names in members.items()}, read)
+
+
+def _nested_hint(files: list[str], kind_of: Callable[[str], str | None]) -> str:
+    """The nesting hint when every file sits inside one folder and some file is refused where it is but would be
+    accepted at the root (a zip of the folder, ``zip -r SUB.zip team/`` or Finder's Compress); else empty."""
+    folder = nested_folder(files)
+    if folder is None or not any(kind_of(n) is None and kind_of(n.split("/", 1)[1]) is not None for n in files):
+        return ""
+    return nesting_hint(folder)
 
 
 def read_member(zf: zipfile.ZipFile, path: Path, name: str, check_head: Callable[[bytes], object] | None = None,
@@ -254,12 +288,18 @@ class ScoreCache:
 
     def ranked_rows(self, submissions: Iterable[Path], score: Callable[[Path, str, Path | None], dict], metric: str,
                     name_key: str, plot_names: tuple[str, ...], draw: bool = False,
-                    notify: Callable[[str], None] = print) -> list[dict]:
+                    notify: Callable[[str], None] = print,
+                    name_row: Callable[[dict, Path], None] | None = None) -> list[dict]:
         """Every submission scored once (``score(path, sha256, plot_folder_or_None)`` -> ``{"row": {...,
-        "status"}, "record": ...}``, cached here), as rows best ``metric`` first with their ``rank``, refused ones
-        last. A row is the entry's ``row`` plus ``name_key`` (the file name), ``sha256``, ``record`` and ``plots``
-        (the entry's files ``plot_names``, when all were drawn). With ``draw`` the score is given a fresh folder to
-        draw them in, and a cached score drawn without them is scored again."""
+        "status"}, "record": ...}``, cached here), as rows best ``metric`` first with their ``rank`` (competition
+        ranking: tied rows share a rank, the next rank skips, 1, 1, 3), refused ones last.
+
+        A cached entry holds only what the bytes decide (the scores), since byte-identical files may sit under
+        several names: each row is the entry's ``row`` plus ``name_key`` (this file's name), ``sha256``, ``record``
+        (a copy, its ``name_key`` set to this file's name when it has one) and ``plots`` (the entry's files
+        ``plot_names``, when all were drawn); ``name_row(row, path)`` then adds what else comes from the file's name
+        (a method named after it). With ``draw`` the score is given a fresh folder to draw them in, and a cached
+        score drawn without them is scored again."""
         rows = []
         for path in submissions:
             digest = file_digest(path, "sha256")
@@ -268,14 +308,25 @@ class ScoreCache:
                 entry = None  # scored before without plots
             if entry is None:
                 notify(f"scoring {path.name}")
-                entry = score(path, digest, self.files(digest, fresh=True) if draw else None)
+                entry = {**score(path, digest, self.files(digest, fresh=True) if draw else None),
+                         "scored_as": path.name}
                 self.put(digest, entry)
+                entry = json.loads(json.dumps(entry))  # the rows of later copies must not share its dicts
+            record = entry.get("record")
+            if isinstance(record, dict) and name_key in record:
+                record[name_key] = path.name
             drawn = [self.files(digest) / p for p in plot_names] if self._has(digest, plot_names) else []
-            rows.append({**entry["row"], name_key: path.name, "sha256": digest, "record": entry.get("record"),
-                         "plots": drawn})
+            if entry["row"]["status"] != "ok" and entry.get("scored_as", path.name) != path.name:
+                # a refusal names the file it was made for: name this one instead
+                entry["row"]["status"] = entry["row"]["status"].replace(entry["scored_as"], path.name)
+            row = {**entry["row"], name_key: path.name, "sha256": digest, "record": record, "plots": drawn}
+            if name_row is not None:
+                name_row(row, path)
+            rows.append(row)
         scored = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: -r[metric])
-        for rank, row in enumerate(scored, start=1):
-            row["rank"] = rank
+        for position, row in enumerate(scored):
+            tied = position and row[metric] == scored[position - 1][metric]
+            row["rank"] = scored[position - 1]["rank"] if tied else position + 1
         return scored + [r for r in rows if r["status"] != "ok"]
 
     def _has(self, digest: str, names: tuple[str, ...]) -> bool:

@@ -161,8 +161,9 @@ def render_table(table: Table, sortable: bool = False) -> str:
         cells = []
         for i, (column, shade) in enumerate(zip(table.columns, shades)):
             value = row.get(column.key)
-            text = escape(cell_text(column, value))
-            data = (f"{value * column.scale:.10g}" if is_defined(value) else "") if column.numeric else text
+            shown = cell_text(column, value)
+            text = escape(shown)
+            data = (f"{value * column.scale:.10g}" if is_defined(value) else "") if column.numeric else shown
             if i == 0:
                 if row.get("_page"):
                     text = f'<a href="{escape(row["_page"])}.html">{text}</a>'

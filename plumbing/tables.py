@@ -5,18 +5,27 @@ from collections.abc import Sequence
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence], title: str | None = None,
-                 align_left: int = 1) -> str:
-    """A text table: the first ``align_left`` (label) columns left-aligned, the rest right-aligned, a dashed rule
-    under the header and ``title`` (if any) above it. Cells are formatted with ``str``."""
+                 align_left: int = 1, left: Sequence[str] = ()) -> str:
+    """A text table: the first ``align_left`` (label) columns and the columns named in ``left`` left-aligned, the
+    rest right-aligned, a dashed rule under the header and ``title`` (if any) above it; no trailing spaces. Cells
+    are formatted with ``str``."""
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
 
     def line(row):
-        return "  ".join(c.ljust(w) if i < align_left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        lefts = [i < align_left or headers[i] in left for i in range(len(widths))]
+        return "  ".join(c.ljust(w) if lf else c.rjust(w) for c, w, lf in zip(row, widths, lefts)).rstrip()
 
     out = [title] if title else []
     out += [line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]]
     return "\n".join(out)
+
+
+def clip(text, width: int = 60) -> str:
+    """``text`` (any value, as ``str``) cut to at most ``width`` characters, an ellipsis marking the cut (long refusal
+    reasons in a console table; files keep them whole)."""
+    text = str(text)
+    return text if len(text) <= width else text[:width - 1] + "\u2026"
 
 
 def percent(value: float | None) -> str:

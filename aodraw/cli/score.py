@@ -11,7 +11,7 @@ from plumbing.archives import ArchiveLimits
 from plumbing.cli import echo_notice, json_option, stack
 from plumbing.files import write_csv, write_json
 from plumbing.site import build_site, check_site_folder
-from plumbing.tables import format_table, percent
+from plumbing.tables import clip, format_table, percent
 
 _DEFAULT = ArchiveLimits()
 gt_option = click.option("--gt", required=True, metavar="GT.json",
@@ -63,9 +63,9 @@ def leaderboard(directory, gt, out, site, preset, cache, max_total_bytes, max_ra
     write_csv(out, columns, [[row.get(c, "") for c in columns] for row in rows])
     built = build_site(site, [board.site_board(rows, preset)]) if site else None  # files first, then the table
     shown = ("rank", "method", "submission", "input", *board.METRICS, "status")
-    click.echo(format_table(shown, [[percent(row[c]) if c in board.METRICS and c in row else row.get(c, "")
+    click.echo(format_table(shown, [[percent(row[c]) if c in board.METRICS and c in row else clip(row.get(c, ""))
                                      for c in shown] for row in rows],
-                            f"AODRaw leaderboard ({preset} preset), values in %", align_left=4))
+                            f"AODRaw leaderboard ({preset} preset), values in %", align_left=4, left=("status",)))
     click.echo(f"wrote {out}")
     if built:
         click.echo(f"wrote {built}")

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from PIL import PngImagePlugin
 
+from plumbing.archives import nested_folder, nesting_hint
 from plumbing.errors import BadInputError, ToolkitRuntimeError
 from plumbing.files import atomic_write_bytes
 from plumbing.system_files import walk_files
@@ -255,14 +256,16 @@ def pair_names(gt_names: list[str], pred_names: list[str], names: list[str] | No
     pred_set = set(pred_names)
     missing = [n for n in names if n not in pred_set]
     if missing:
+        hint = _nesting_hint(pred_names, missing, pred_source.lower().endswith(".zip"))
         raise BadInputError(f"{pred_source}: {len(missing)} of {len(names)} predictions missing, "
-                            f"first: {', '.join(missing[:5])}{_nesting_hint(pred_names, missing)}")
+                            f"first: {', '.join(missing[:5])}{hint}")
     return list(names)
 
 
-def _nesting_hint(pred_names: list[str], missing: list[str]) -> str:
-    """When every prediction sits inside one extra folder that holds the missing names, say so."""
-    tops = {n.split("/", 1)[0] for n in pred_names if "/" in n}
-    if len(tops) == 1 and {n.split("/", 1)[-1] for n in pred_names} & set(missing):
-        return f" (the class folders sit inside {tops.pop()}/; they must be at the root)"
+def _nesting_hint(pred_names: list[str], missing: list[str], archive: bool) -> str:
+    """When every prediction sits inside one extra folder that holds the missing names, say so
+    (``plumbing.archives.nesting_hint``, with the zip command for an ``archive``)."""
+    folder = nested_folder(pred_names)
+    if folder is not None and {n.split("/", 1)[-1] for n in pred_names} & set(missing):
+        return f" ({nesting_hint(folder, archive)})"
     return ""

@@ -12,6 +12,7 @@ from plumbing.cli import echo_notice
 from plumbing.errors import BadInputError
 from plumbing.files import write_csv, write_json
 from plumbing.site import build_site, check_site_folder
+from plumbing.tables import clip, format_table
 
 
 def _shard_of(shard: tuple[int, int] | None, save_state: str | None):
@@ -145,9 +146,9 @@ def leaderboard_cmd(directory, gt_dir, mode, out, cache, site, names_file, worke
     built = build_site(site, [leaderboard.site_board(rows, int(mode))]) if site else None  # files, then the table
     shown = ("rank", "method", "archive", "match", "mIoU", "Acc", "mBIoU", "FMeasure", "status")
     metrics = ("mIoU", "Acc", "mBIoU", "FMeasure")
-    click.echo(report.format_table(shown, [[f"{row[c]:.2f}" if c in metrics and isinstance(row.get(c), float)
-                                            else row.get(c, "") for c in shown] for row in rows],
-                                   f"ImageNet-S-{mode} leaderboard, values in %", align_left=4))
+    click.echo(format_table(shown, [[f"{row[c]:.2f}" if c in metrics and isinstance(row.get(c), float)
+                                     else clip(row.get(c, "")) for c in shown] for row in rows],
+                            f"ImageNet-S-{mode} leaderboard, values in %", align_left=4, left=("status",)))
     click.echo(f"wrote {out}")
     if built:
         click.echo(f"wrote {built}")

@@ -194,7 +194,8 @@ HOSTILE = {
     "match-out-of-range": "match.json: key '51' is not a label in \"0\"..\"50\"",
     "missing": "2 of 12 predictions missing, first: n01443537/ILSVRC2012_val_00000003.png, "
                "n01443537/ILSVRC2012_val_00000007.png",
-    "nested-folder": "(the class folders sit inside results/; they must be at the root)",
+    "nested-folder": ("(the files sit inside results/; they must be at the root: zip from inside the folder, "
+                "`cd results && zip -r -X SUB.zip . -x '.*' -x '__MACOSX/*'`)"),
     "duplicate": "member 'n01443537/ILSVRC2012_val_00000000.png': appears twice",
     "not-a-zip": "not a readable zip archive",
     "corrupt": "member 'n01443537/ILSVRC2012_val_00000004.png': corrupt data",
@@ -251,3 +252,20 @@ def test_leaderboard_ranks_caches_and_lists_refusals(data, tmp_path):
     assert messages == []  # every archive came from the cache
     assert [r["archive"] for r in again] == ["a.zip", "b.zip", "c.zip"]
     assert again[0]["mIoU"] == pytest.approx(float(rows[0]["mIoU"]), rel=1e-12)
+
+
+def test_leaderboard_names_identical_archives_after_their_own_files_and_ties_share_a_rank(data, tmp_path):
+    gt_dir, pred_dir, names = data
+    board_dir = tmp_path / "board"
+    board_dir.mkdir()
+    build_zip(board_dir / "teamA.zip", zip_members(pred_dir, names))  # unnamed: no method.txt
+    (board_dir / "teamB.zip").write_bytes((board_dir / "teamA.zip").read_bytes())
+    hostile, _ = hostile_archive("zip-slip", tmp_path, pred_dir, names)
+    for name in ("evilA.zip", "evilB.zip"):
+        (board_dir / name).write_bytes(hostile.read_bytes())
+    messages = []
+    rows = leaderboard(board_dir, gt_dir, 50, workers=1, progress=False, notify=messages.append)
+    assert sum(m.startswith("scoring ") for m in messages) == 2  # once per distinct content
+    assert [(r["rank"], r["archive"], r["record"]["archive"]) for r in rows[:2]] == [
+        (1, "teamA.zip", "teamA.zip"), (1, "teamB.zip", "teamB.zip")]
+    assert [r["status"].split(":")[1].strip() for r in rows[2:]] == ["evilA.zip", "evilB.zip"]

@@ -101,7 +101,8 @@ def test_finder_zip_of_a_folder_is_refused_for_its_metadata_then_gets_the_nested
                     zf.writestr(f"__MACOSX/results/._{name}", APPLE_DOUBLE)
         run = CliRunner().invoke(main, ["score", str(path), "--gt-dir", str(gt_dir), "--mode", "50"])
         assert run.exit_code == 2
-        hint = "(the class folders sit inside results/; they must be at the root)"
+        hint = ("(the files sit inside results/; they must be at the root: zip from inside the folder, "
+                "`cd results && zip -r -X SUB.zip . -x '.*' -x '__MACOSX/*'`)")
         assert (f"members '__MACOSX/results/._{names[0]}'" in run.stderr) == finder
         assert (hint in run.stderr) != finder
 
