@@ -102,7 +102,8 @@ class ZipMasks:
         """The archive's mask members (relative names), sorted."""
         return self.masks
 
-    def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray:
+    def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None,
+             num_classes: int | None = None) -> np.ndarray:
         """Member ``name`` decoded as int32 (H, W) ids (see ``decode_mask``); the header is checked before the rest
         is decompressed.
 
@@ -112,7 +113,8 @@ class ZipMasks:
         data = read_member(self._zip(), self.path, name,
                            lambda head: check_header(head, label, shape=shape, max_pixels=self.max_pixels),
                            head_bytes=HEADER_BYTES)
-        return decode_mask(data, label, ground_truth=ground_truth, shape=shape, max_pixels=self.max_pixels)
+        return decode_mask(data, label, ground_truth=ground_truth, shape=shape, max_pixels=self.max_pixels,
+                           num_classes=num_classes)
 
     def close(self) -> None:
         """Close this process's handle on the archive, if open (a later ``read`` reopens it)."""
