@@ -20,6 +20,7 @@ from plumbing.archives import (
     METHOD_FILE,
     ArchiveLimits,
     check_archive,
+    name_method,
     open_zip,
     parse_fields,
     read_member,
@@ -126,6 +127,6 @@ def score_submission(path: str | os.PathLike, gt, preset: str = "aodraw", *,
         method = dict.fromkeys(METHOD_FIELDS, "")  # a plain results file cannot carry method.txt: no warning
     else:
         method = parse_method(method_txt, path.name)
-    method[METHOD_FIELDS[0]] = method[METHOD_FIELDS[0]] or path.stem  # unnamed: the file's name stands for it
+    name_method(method, path)  # unnamed: the file's stem stands for it
     result = evaluate_detections(gt, detections, preset=preset)
     return SubmissionScore(path.name, sha256 or file_digest(path, "sha256"), method, result)

@@ -28,7 +28,7 @@ from evaluators.luss.masks import (
 )
 from evaluators.luss.matching import loads_match
 from evaluators.luss.metrics import LUSSResult
-from plumbing.archives import METHOD_FILE, ArchiveLimits, check_archive, parse_fields, read_member
+from plumbing.archives import METHOD_FILE, ArchiveLimits, check_archive, name_method, parse_fields, read_member
 from plumbing.errors import warn
 from plumbing.hashing import file_digest
 
@@ -160,7 +160,7 @@ def score_submission(path: str | os.PathLike, gt_dir: str | os.PathLike | MaskFo
             PNG that is not 8-bit RGB, too large (``limits.max_pixels``) or not of the ground truth's size.
     """
     archive = inspect_archive(path, limits)
-    method = parse_method(archive.method_txt, archive.path.name)
+    method = name_method(parse_method(archive.method_txt, archive.path.name), archive.path)
     match = None
     if archive.match_json is not None:
         match = loads_match(archive.match_json, num_classes, f"{archive.path.name}:{MATCH_FILE}")

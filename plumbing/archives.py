@@ -178,6 +178,17 @@ def read_member(zf: zipfile.ZipFile, path: Path, name: str, check_head: Callable
         raise refuse(path, name, f"corrupt data ({exc})") from None
 
 
+METHOD_NAME = "Method name"  # the method.txt field that names a submission on every leaderboard
+
+
+def name_method(method: dict, submission: str | os.PathLike) -> dict:
+    """``method`` (method.txt fields) with its ``Method name`` set to the submission file's stem when method.txt
+    gives none (``flat.zip`` -> ``flat``): the one rule every leaderboard (CSV, site, score JSON) lists an
+    unnamed submission by. Returns the same dict, changed in place."""
+    method[METHOD_NAME] = (method.get(METHOD_NAME) or "").strip() or Path(submission).stem
+    return method
+
+
 def parse_fields(text: bytes | None, fields: Iterable[str], source: str, file_name: str = METHOD_FILE) -> dict:
     """The ``Field: value`` entries of a ``method.txt``-style file (field names match case-insensitively;
     continuation lines join the previous field), every one of ``fields`` present (empty when missing).
@@ -187,7 +198,7 @@ def parse_fields(text: bytes | None, fields: Iterable[str], source: str, file_na
     fields = tuple(fields)
     values = {f: "" for f in fields}
     if text is None:
-        warn(f"{source}: no {file_name}; the method stays unnamed")
+        warn(f"{source}: no {file_name}; the method is listed under the file name")
         return values
     lookup = {f.lower(): f for f in fields}
     current, found = None, set()
@@ -271,8 +282,11 @@ class ScoreCache:
                 entry = score(path, digest, self.files(digest, fresh=True) if draw else None)
                 self.put(digest, entry)
             drawn = [self.files(digest) / p for p in plot_names] if self._has(digest, plot_names) else []
-            rows.append({**entry["row"], name_key: path.name, "sha256": digest, "record": entry.get("record"),
-                         "plots": drawn})
+            row = {**entry["row"], name_key: path.name, "sha256": digest, "record": entry.get("record"),
+                   "plots": drawn}
+            if row["status"] == "ok" and not row.get("method"):  # a score cached before unnamed ones got a name
+                row["method"] = name_method({}, path)[METHOD_NAME]
+            rows.append(row)
         scored = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: -r[metric])
         for rank, row in enumerate(scored, start=1):
             row["rank"] = rank
