@@ -128,6 +128,11 @@ def check_chunks(data: bytes, name: str) -> None:
 SUBSET_CLASSES = (50, 300, 919)
 
 
+class GroundTruthError(BadInputError):
+    """A ground-truth mask whose ids do not fit the class count (exit code 2): the ground truth's fault, never a
+    prediction's, so a leaderboard stops instead of refusing (and caching) every submission for it."""
+
+
 def check_ground_truth(ids: np.ndarray, name: str, num_classes: int | None = None) -> None:
     """Refuse a ground truth holding an id outside 0..N and 1000 (0 background, 1..N classes, 1000 ignore).
 
@@ -136,11 +141,11 @@ def check_ground_truth(ids: np.ndarray, name: str, num_classes: int | None = Non
         name: the mask's file (or label), named in the error.
         num_classes: N; None checks only the upper bound 1000 (any class count).
     Raises:
-        BadInputError: a negative id, an id above 1000, or an id in N+1..999, naming ``name`` and the first
+        GroundTruthError: a negative id, an id above 1000, or an id in N+1..999, naming ``name`` and the first
             such id, with a hint when a ground truth of a larger ImageNet-S subset would hold it.
     """
     if ids.dtype.kind == "i" and ids.size and int(ids.min()) < 0:
-        raise BadInputError(f"{name}: negative ground-truth id {int(ids.min())}")
+        raise GroundTruthError(f"{name}: negative ground-truth id {int(ids.min())}")
     _check_top_ids(ids, name, IGNORE - 1 if num_classes is None else int(num_classes))
 
 
@@ -149,13 +154,13 @@ def _check_top_ids(ids: np.ndarray, name: str, n: int) -> None:
     if top <= n:
         return
     if top > IGNORE:
-        raise BadInputError(f"{name}: ground-truth id {top} is above {IGNORE} (the ignore label)")
+        raise GroundTruthError(f"{name}: ground-truth id {top} is above {IGNORE} (the ignore label)")
     # masks with ignore pixels: every id above N must be the ignore id (two counting passes, no index arrays)
     if np.count_nonzero(ids > n) != np.count_nonzero(ids == IGNORE):
         bad = int(ids[(ids > n) & (ids != IGNORE)].min())
         larger = [str(k) for k in SUBSET_CLASSES if k > n and k >= bad]
         hint = (f"; a {'- or '.join(larger)}-class ground truth scored with --mode {n}?" if larger else "")
-        raise BadInputError(f"{name}: ground-truth id {bad} is not a class of {n} (ids must be 0..{n}, or "
+        raise GroundTruthError(f"{name}: ground-truth id {bad} is not a class of {n} (ids must be 0..{n}, or "
                             f"{IGNORE} to ignore){hint}")
 
 

@@ -100,3 +100,32 @@ def test_streaming_update_checks_against_its_class_count():
         ev.update(np.array([[0, 3]]), np.zeros((1, 2), int))
     ev.update(np.array([[0, 2, 1000]]), np.zeros((1, 3), int))
     assert ev.num_images == 1
+
+
+def test_sweep_refuses_it(gt60, tmp_path):
+    gt_dir, pred_dir, names, bad = gt60
+    for name in names:
+        np.save(pred_dir / (name[:-4] + ".npy"), np.full((30, 40), 0.5, np.float32))
+    out = tmp_path / "sweep.json"
+    run = invoke("sweep", "--gt-dir", gt_dir, "--pred-dir", pred_dir, "--mode", 50, "--max", 0.2, "--step", 0.1,
+                 "--json", out, "--workers", 2)
+    assert_one_error(run, gt_dir / bad)
+    assert not out.exists()
+
+
+def test_leaderboard_stops_on_it_and_refuses_no_submission(gt60, tmp_path):
+    gt_dir, pred_dir, names, bad = gt60
+    board = tmp_path / "board"
+    board.mkdir()
+    with zipfile.ZipFile(board / "sub.zip", "w") as zf:
+        for name in names:
+            zf.writestr(name, (pred_dir / name).read_bytes())
+        zf.writestr("method.txt", "".join(f"{field}: x\n" for field in METHOD_FIELDS))
+    out = tmp_path / "board.csv"
+    run = invoke("leaderboard", board, "--gt-dir", gt_dir, "--mode", 50, "--out", out, "--workers", 2)
+    assert_one_error(run, gt_dir / bad)
+    assert not out.exists()
+    assert not list((board / ".scores").glob("*.json"))  # nothing cached: the right --mode scores it afresh
+    run = invoke("leaderboard", board, "--gt-dir", gt_dir, "--mode", 300, "--out", out, "--workers", 1)
+    assert run.exit_code == 0, run.output
+    assert [line.split(",")[:3] for line in out.read_text().splitlines()[1:]] == [["1", "x", "sub.zip"]]
