@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from aodraw.submission import METHOD_FIELDS, name_method, score_submission
+from aodraw.submission import METHOD_FIELDS, score_submission
 from evaluators.detection.validate import load_ground_truth
 from evaluators.report import plot_detection
 from plumbing.archives import ArchiveLimits, ScoreCache, list_submissions
@@ -55,16 +55,7 @@ def leaderboard(directory: str | os.PathLike, gt: str | os.PathLike, preset: str
     cache = ScoreCache(cache_dir if cache_dir is not None else directory / ".scores",
                        [file_digest(gt, "sha256"), preset, asdict(limits), _CACHE_VERSION])
     return cache.ranked_rows(submissions, lambda path, digest, plot_dir: _score_entry(
-        path, digest, truth, preset, limits, notify, plot_dir), "AP", "submission", PLOTS, plots, notify,
-        name_row=_name_row)
-
-
-def _name_row(row: dict, path: Path) -> None:
-    """An unnamed method is named after this file (the cache, shared by byte-identical files, leaves it empty)."""
-    if row["status"] == "ok":
-        row["method"] = row["method"] or path.stem
-        if row.get("record"):
-            name_method(row["record"]["method"], path)
+        path, digest, truth, preset, limits, notify, plot_dir), "AP", "submission", PLOTS, plots, notify)
 
 
 def _score_entry(path: Path, digest: str, truth, preset: str, limits, notify, plot_dir: Path | None) -> dict:

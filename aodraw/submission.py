@@ -20,6 +20,7 @@ from plumbing.archives import (
     METHOD_FILE,
     ArchiveLimits,
     check_archive,
+    name_method,
     open_zip,
     parse_fields,
     read_member,
@@ -85,13 +86,6 @@ def parse_method(text: bytes | None, source: str) -> dict[str, str]:
     if method["Input"] and method["Input"] not in INPUTS:
         raise BadInputError(f"{source}: {METHOD_FILE}: Input is {method['Input']!r}; expected one of "
                             f"{', '.join(INPUTS)}")
-    return method
-
-
-def name_method(method: dict, path: str | os.PathLike) -> dict:
-    """Name an unnamed method (empty ``Method name`` in ``method``, the ``METHOD_FIELDS``) after the submission's
-    file ``path``: its name without the extension. Changes ``method`` in place and returns it."""
-    method[METHOD_FIELDS[0]] = method[METHOD_FIELDS[0]] or Path(path).stem
     return method
 
 

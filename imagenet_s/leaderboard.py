@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from evaluators.luss.masks import MaskFolder
+from evaluators.luss.masks import GroundTruthError, MaskFolder
 from evaluators.luss.metrics import METRIC_KEYS
 from evaluators.report import plot_luss
 from imagenet_s.submission import METHOD_FIELDS, Limits, score_submission
@@ -55,7 +55,9 @@ def _score_entry(archive: Path, digest: str, gt: MaskFolder, num_classes, names,
                  notify, plot_dir: Path | None) -> dict:
     try:
         scored = score_submission(archive, gt, num_classes, names=names, limits=limits, workers=workers,
-                                  progress=progress, notify=notify, sha256=digest)
+                                  progress=progress, notify=notify, sha256=digest, name_unnamed=False)
+    except GroundTruthError:
+        raise  # the ground truth's fault (e.g. the wrong --mode): stop, refuse and cache no submission for it
     except BadInputError as exc:
         notify(f"refused {archive.name}: {exc}")
         return {"row": {"status": f"refused: {exc}"}}

@@ -28,7 +28,7 @@ from evaluators.luss.masks import (
 )
 from evaluators.luss.matching import loads_match
 from evaluators.luss.metrics import LUSSResult
-from plumbing.archives import METHOD_FILE, ArchiveLimits, check_archive, parse_fields, read_member
+from plumbing.archives import METHOD_FILE, ArchiveLimits, check_archive, name_method, parse_fields, read_member
 from plumbing.errors import warn
 from plumbing.hashing import file_digest
 
@@ -102,7 +102,8 @@ class ZipMasks:
         """The archive's mask members (relative names), sorted."""
         return self.masks
 
-    def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray:
+    def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None,
+             num_classes: int | None = None) -> np.ndarray:
         """Member ``name`` decoded as int32 (H, W) ids (see ``decode_mask``); the header is checked before the rest
         is decompressed.
 
@@ -112,7 +113,8 @@ class ZipMasks:
         data = read_member(self._zip(), self.path, name,
                            lambda head: check_header(head, label, shape=shape, max_pixels=self.max_pixels),
                            head_bytes=HEADER_BYTES)
-        return decode_mask(data, label, ground_truth=ground_truth, shape=shape, max_pixels=self.max_pixels)
+        return decode_mask(data, label, ground_truth=ground_truth, shape=shape, max_pixels=self.max_pixels,
+                           num_classes=num_classes)
 
     def close(self) -> None:
         """Close this process's handle on the archive, if open (a later ``read`` reopens it)."""
@@ -147,8 +149,11 @@ class SubmissionScore:
 def score_submission(path: str | os.PathLike, gt_dir: str | os.PathLike | MaskFolder, num_classes: int, *,
                      names: list[str] | None = None, limits: Limits = Limits(), workers: int | None = None,
                      progress: bool = True, notify: Callable[[str], None] = print,
-                     sha256: str | None = None) -> SubmissionScore:
+                     sha256: str | None = None, name_unnamed: bool = True) -> SubmissionScore:
     """Validate a submission archive, then score it with the official metrics.
+
+    An unnamed method (no name in method.txt) is named after the archive (``name_method``) unless ``name_unnamed``
+    is False (a leaderboard's cache, shared by byte-identical archives, names it per file).
 
     Without ``match.json`` the official fully-unsupervised matching is fitted on the submission itself.
     ``gt_dir`` may be a ``MaskFolder`` already listed (a leaderboard scores many archives against one), and
@@ -159,6 +164,8 @@ def score_submission(path: str | os.PathLike, gt_dir: str | os.PathLike | MaskFo
     """
     archive = inspect_archive(path, limits)
     method = parse_method(archive.method_txt, archive.path.name)
+    if name_unnamed:
+        name_method(method, archive.path)
     match = None
     if archive.match_json is not None:
         match = loads_match(archive.match_json, num_classes, f"{archive.path.name}:{MATCH_FILE}")

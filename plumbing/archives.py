@@ -212,6 +212,17 @@ def read_member(zf: zipfile.ZipFile, path: Path, name: str, check_head: Callable
         raise refuse(path, name, f"corrupt data ({exc})") from None
 
 
+METHOD_NAME = "Method name"  # the method.txt field that names a submission on every leaderboard
+
+
+def name_method(method: dict, submission: str | os.PathLike) -> dict:
+    """``method`` (method.txt fields) with its ``Method name`` set to the submission file's stem when method.txt
+    gives none (``flat.zip`` -> ``flat``): the one rule every leaderboard (CSV, site, score JSON) lists an
+    unnamed submission by. Returns the same dict, changed in place."""
+    method[METHOD_NAME] = (method.get(METHOD_NAME) or "").strip() or Path(submission).stem
+    return method
+
+
 def parse_fields(text: bytes | None, fields: Iterable[str], source: str, file_name: str = METHOD_FILE) -> dict:
     """The ``Field: value`` entries of a ``method.txt``-style file (field names match case-insensitively;
     continuation lines join the previous field), every one of ``fields`` present (empty when missing).
@@ -221,7 +232,7 @@ def parse_fields(text: bytes | None, fields: Iterable[str], source: str, file_na
     fields = tuple(fields)
     values = {f: "" for f in fields}
     if text is None:
-        warn(f"{source}: no {file_name}; the method stays unnamed")
+        warn(f"{source}: no {file_name}; the method is listed under the file name")
         return values
     lookup = {f.lower(): f for f in fields}
     current, found = None, set()
@@ -288,8 +299,7 @@ class ScoreCache:
 
     def ranked_rows(self, submissions: Iterable[Path], score: Callable[[Path, str, Path | None], dict], metric: str,
                     name_key: str, plot_names: tuple[str, ...], draw: bool = False,
-                    notify: Callable[[str], None] = print,
-                    name_row: Callable[[dict, Path], None] | None = None) -> list[dict]:
+                    notify: Callable[[str], None] = print) -> list[dict]:
         """Every submission scored once (``score(path, sha256, plot_folder_or_None)`` -> ``{"row": {...,
         "status"}, "record": ...}``, cached here), as rows best ``metric`` first with their ``rank`` (competition
         ranking: tied rows share a rank, the next rank skips, 1, 1, 3), refused ones last.
@@ -297,8 +307,8 @@ class ScoreCache:
         A cached entry holds only what the bytes decide (the scores), since byte-identical files may sit under
         several names: each row is the entry's ``row`` plus ``name_key`` (this file's name), ``sha256``, ``record``
         (a copy, its ``name_key`` set to this file's name when it has one) and ``plots`` (the entry's files
-        ``plot_names``, when all were drawn); ``name_row(row, path)`` then adds what else comes from the file's name
-        (a method named after it). With ``draw`` the score is given a fresh folder to draw them in, and a cached
+        ``plot_names``, when all were drawn); an unnamed method (the scorer must leave it empty) is named after this
+        file (``name_method``), in the row's ``method`` and the record's ``method`` fields. With ``draw`` the score is given a fresh folder to draw them in, and a cached
         score drawn without them is scored again."""
         rows = []
         for path in submissions:
@@ -320,8 +330,10 @@ class ScoreCache:
                 # a refusal names the file it was made for: name this one instead
                 entry["row"]["status"] = entry["row"]["status"].replace(entry["scored_as"], path.name)
             row = {**entry["row"], name_key: path.name, "sha256": digest, "record": record, "plots": drawn}
-            if name_row is not None:
-                name_row(row, path)
+            if row["status"] == "ok":  # the cache, shared by byte-identical files, leaves an unnamed method empty
+                row["method"] = row.get("method") or path.stem
+                if isinstance(record, dict) and isinstance(record.get("method"), dict):
+                    name_method(record["method"], path)
             rows.append(row)
         scored = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: -r[metric])
         for position, row in enumerate(scored):

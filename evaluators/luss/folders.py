@@ -1,7 +1,7 @@
 """Scoring and matching mask folders (or any mask source) in a process pool.
 
 A mask source has ``names()`` (sorted relative names such as ``n01443537/ILSVRC2012_val_00000236.png``)
-and ``read(name, ground_truth=False, shape=None)`` returning int32 ids; ``MaskFolder`` is the one for
+and ``read(name, ground_truth=False, shape=None, num_classes=None)`` returning int32 ids; ``MaskFolder`` is the one for
 folders, ``imagenet_s.submission`` has one for zip archives. Work is split into chunks; each worker
 returns a small partial state (an evaluator or a co-occurrence counter) that the parent merges.
 """
@@ -26,9 +26,11 @@ class MaskSource(Protocol):
     def names(self) -> list[str]:
         """Sorted relative names of the masks, e.g. ``n01443537/ILSVRC2012_val_00000236.png``."""
 
-    def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray:
-        """Mask ``name`` as int32 (H, W) class ids; ``ground_truth`` refuses ids above 1000, ``shape`` (H, W)
-        requires that size. Raises BadInputError for a missing or unreadable mask."""
+    def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None,
+             num_classes: int | None = None) -> np.ndarray:
+        """Mask ``name`` as int32 (H, W) class ids; ``ground_truth`` refuses ids outside 0..``num_classes`` and
+        1000 (``masks.check_ground_truth``), ``shape`` (H, W) requires that size. Raises BadInputError for a
+        missing or unreadable mask."""
 
 
 def as_source(source: Any) -> MaskSource:
@@ -49,7 +51,7 @@ def _evaluate_chunk(gt: MaskSource, pred: MaskSource, num_classes: int, lookup: 
                     names: list[str]) -> LUSSEvaluator:
     evaluator = LUSSEvaluator(num_classes)
     for name in names:
-        gt_ids = gt.read(name, ground_truth=True)
+        gt_ids = gt.read(name, ground_truth=True, num_classes=num_classes)
         pred_ids = pred.read(name, shape=gt_ids.shape)
         if lookup is not None:
             pred_ids = np.take(lookup, pred_ids)
@@ -60,7 +62,7 @@ def _evaluate_chunk(gt: MaskSource, pred: MaskSource, num_classes: int, lookup: 
 def _match_chunk(gt: MaskSource, pred: MaskSource, num_classes: int, names: list[str]) -> MatchCounter:
     counter = MatchCounter(num_classes)
     for name in names:
-        gt_ids = gt.read(name, ground_truth=True)
+        gt_ids = gt.read(name, ground_truth=True, num_classes=num_classes)
         counter.add_label_sets(*label_sets(gt_ids, pred.read(name, shape=gt_ids.shape), num_classes))
     return counter
 

@@ -125,19 +125,60 @@ def check_chunks(data: bytes, name: str) -> None:
         pos = end
 
 
+# ImageNet-S subsets by class count, for the hint when a ground truth holds ids beyond N
+SUBSET_CLASSES = (50, 300, 919)
+
+
+class GroundTruthError(BadInputError):
+    """A ground-truth mask whose ids do not fit the class count (exit code 2): the ground truth's fault, never a
+    prediction's, so a leaderboard stops instead of refusing (and caching) every submission for it."""
+
+
+def check_ground_truth(ids: np.ndarray, name: str, num_classes: int | None = None) -> None:
+    """Refuse a ground truth holding an id outside 0..N and 1000 (0 background, 1..N classes, 1000 ignore).
+
+    Args:
+        ids: (H, W) integer class ids.
+        name: the mask's file (or label), named in the error.
+        num_classes: N; None checks only the upper bound 1000 (any class count).
+    Raises:
+        GroundTruthError: a negative id, an id above 1000, or an id in N+1..999, naming ``name`` and the first
+            such id, with a hint when a ground truth of a larger ImageNet-S subset would hold it.
+    """
+    if ids.dtype.kind == "i" and ids.size and int(ids.min()) < 0:
+        raise GroundTruthError(f"{name}: negative ground-truth id {int(ids.min())}")
+    _check_top_ids(ids, name, IGNORE - 1 if num_classes is None else int(num_classes))
+
+
+def _check_top_ids(ids: np.ndarray, name: str, n: int) -> None:
+    top = int(ids.max(initial=0))
+    if top <= n:
+        return
+    if top > IGNORE:
+        raise GroundTruthError(f"{name}: ground-truth id {top} is above {IGNORE} (the ignore label)")
+    # masks with ignore pixels: every id above N must be the ignore id (two counting passes, no index arrays)
+    if np.count_nonzero(ids > n) != np.count_nonzero(ids == IGNORE):
+        bad = int(ids[(ids > n) & (ids != IGNORE)].min())
+        larger = [str(k) for k in SUBSET_CLASSES if k > n and k >= bad]
+        hint = (f"; a {'- or '.join(larger)}-class ground truth scored with --mode {n}?" if larger else "")
+        raise GroundTruthError(f"{name}: ground-truth id {bad} is not a class of {n} (ids must be 0..{n}, or "
+                            f"{IGNORE} to ignore){hint}")
+
+
 def decode_mask(data: bytes, name: str, *, ground_truth: bool = False, shape: tuple | None = None,
-                max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
+                max_pixels: int | None = DEFAULT_MAX_PIXELS, num_classes: int | None = None) -> np.ndarray:
     """Decode PNG bytes into an ``int32`` (H, W) array of class ids.
 
     Args:
         data: the PNG file's bytes.
         name: the file's name, used in error messages.
-        ground_truth: refuse ids above 1000 (the ignore label).
+        ground_truth: check the ids with ``check_ground_truth`` (0..N or 1000).
         shape, max_pixels: see ``check_header``.
+        num_classes: N for ``ground_truth``; None refuses only ids above 1000.
     Raises:
         BadInputError: a header refused by ``check_header``, a truncated or corrupt file (see
             ``check_chunks``), image data that does not decompress, an RGBA mask with transparent
-            pixels, or a ground truth with ids above 1000.
+            pixels, or a ground truth with ids outside 0..N and 1000 (see ``check_ground_truth``).
     """
     header = check_header(data, name, shape=shape, max_pixels=max_pixels)
     check_chunks(data, name)
@@ -152,10 +193,8 @@ def decode_mask(data: bytes, name: str, *, ground_truth: bool = False, shape: tu
         raise BadInputError(f"{name}: mode is RGBA with transparent pixels; masks must be opaque RGB")
     # R and G side by side read as one little-endian 16-bit word are R + 256 G
     ids = np.ndarray(rgb.shape[:2], "<u2", buffer=rgb, strides=rgb.strides[:2]).astype(np.int32)
-    if ground_truth:
-        top = int(ids.max(initial=0))
-        if top > IGNORE:
-            raise BadInputError(f"{name}: ground-truth id {top} is above {IGNORE} (the ignore label)")
+    if ground_truth:  # decoded ids are never negative: only the upper side is checked
+        _check_top_ids(ids, name, IGNORE - 1 if num_classes is None else int(num_classes))
     return ids
 
 
@@ -224,7 +263,8 @@ class MaskFolder:
             self._names = walk_files(self.root, lambda name: name.lower().endswith(".png"))
         return list(self._names)
 
-    def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None) -> np.ndarray:
+    def read(self, name: str, *, ground_truth: bool = False, shape: tuple | None = None,
+             num_classes: int | None = None) -> np.ndarray:
         """Mask ``root/name`` decoded as int32 (H, W) ids (see ``decode_mask``).
 
         Raises:
@@ -234,7 +274,8 @@ class MaskFolder:
             data = path.read_bytes()
         except FileNotFoundError:
             raise BadInputError(f"{path}: no such file") from None
-        return decode_mask(data, str(path), ground_truth=ground_truth, shape=shape, max_pixels=self.max_pixels)
+        return decode_mask(data, str(path), ground_truth=ground_truth, shape=shape, max_pixels=self.max_pixels,
+                           num_classes=num_classes)
 
 
 def pair_names(gt_names: list[str], pred_names: list[str], names: list[str] | None, pred_source: str) -> list[str]:

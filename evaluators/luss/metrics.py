@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from evaluators.luss.masks import IGNORE, as_uint16, count_ids
+from evaluators.luss.masks import IGNORE, as_uint16, check_ground_truth, count_ids
 from plumbing.errors import BadInputError, IncompatibleError
 
 SIZE_BUCKETS = ("S", "MS", "ML", "L")
@@ -175,15 +175,14 @@ def _f_measure(t, p, tp):
     return (1 + F_BETA) * precision * recall / (F_BETA * precision + recall + F_EPS)
 
 
-def _check_pair(gt: np.ndarray, pred: np.ndarray) -> None:
+def _check_pair(gt: np.ndarray, pred: np.ndarray, num_classes: int) -> None:
     if gt.ndim != 2 or gt.shape != pred.shape:
         raise BadInputError(f"expected two (H, W) arrays of one shape, got {gt.shape} and {pred.shape}")
     if gt.size == 0:
         raise BadInputError(f"expected non-empty masks, got shape {gt.shape}")
     if gt.dtype.kind not in "iu" or pred.dtype.kind not in "iu":
         raise BadInputError(f"expected integer ids, got {gt.dtype} and {pred.dtype}")
-    if gt.min() < 0 or gt.max() > IGNORE:
-        raise BadInputError(f"ground truth: ids must lie in 0..{IGNORE}, got {gt.min()}..{gt.max()}")
+    check_ground_truth(gt, "ground truth", num_classes)
     if pred.min() < 0:
         raise BadInputError(f"prediction: negative id {pred.min()}")
 
@@ -228,13 +227,13 @@ class LUSSEvaluator:
         self.num_images = 0
 
     def update(self, gt: np.ndarray, pred: np.ndarray, *, validate: bool = True) -> None:
-        """Add one image: ground-truth ids 0..1000 and predicted ids >= 0, both (H, W) integer arrays.
+        """Add one image: ground-truth ids 0..N or 1000 and predicted ids >= 0, both (H, W) integer arrays.
 
         ``validate=False`` skips the checks for arrays that ``decode_mask`` already checked.
         """
         gt, pred = np.asarray(gt), np.asarray(pred)
         if validate:
-            _check_pair(gt, pred)
+            _check_pair(gt, pred, self.num_classes)
         counts, f_measure, hit = image_counts(gt, pred, self.num_classes)
         self.counts += counts
         self.f_measure_sum += f_measure

@@ -133,7 +133,7 @@ def read_attention(path: Path, shape: tuple) -> np.ndarray:
 
 
 def _read_image(gt, pred, name: str, num_classes: int, thresholds: np.ndarray):
-    gt_ids = gt.read(name, ground_truth=True)
+    gt_ids = gt.read(name, ground_truth=True, num_classes=num_classes)
     pred_ids = pred.read(name, shape=gt_ids.shape)
     top = int(pred_ids.max(initial=0))
     if top > num_classes:

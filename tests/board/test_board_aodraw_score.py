@@ -47,7 +47,7 @@ def test_a_bare_json_is_named_by_its_file_quietly_and_the_slice_preset_changes_a
     assert scored.result.params["area_ranges"][1][1] == 64 ** 2
     assert scored.method["Method name"] == "dt" and scored.result.preset == "aodraw-slice"
     detection_zip(tmp_path / "nameless.zip", dt, None)
-    with pytest.warns(InputWarning, match="no method.txt; the method stays unnamed"):
+    with pytest.warns(InputWarning, match="no method.txt; the method is listed under the file name"):
         assert score_submission(tmp_path / "nameless.zip", gt).method["Method name"] == "nameless"
 
 

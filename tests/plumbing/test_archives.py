@@ -55,7 +55,7 @@ def test_method_fields_continue_lines_and_warn_about_missing_ones():
     with pytest.warns(InputWarning, match="s.zip: method.txt lacks Backbone"):
         fields = parse_fields(text, ("Method name", "Input", "Backbone", "Description"), "s.zip")
     assert fields == {"Method name": "Net", "Input": "raw", "Backbone": "", "Description": "two lines Note: a colon"}
-    with pytest.warns(InputWarning, match="s.zip: no method.txt; the method stays unnamed"):
+    with pytest.warns(InputWarning, match="s.zip: no method.txt; the method is listed under the file name"):
         assert parse_fields(None, ("A",), "s.zip") == {"A": ""}
 
 
