@@ -308,8 +308,8 @@ class ScoreCache:
         several names: each row is the entry's ``row`` plus ``name_key`` (this file's name), ``sha256``, ``record``
         (a copy, its ``name_key`` set to this file's name when it has one) and ``plots`` (the entry's files
         ``plot_names``, when all were drawn); an unnamed method (the scorer must leave it empty) is named after this
-        file (``name_method``), in the row's ``method`` and the record's ``method`` fields. With ``draw`` the score is given a fresh folder to draw them in, and a cached
-        score drawn without them is scored again."""
+        file (``name_method``), in the row's ``method`` and the record's ``method`` fields. With ``draw`` the
+        score is given a fresh folder to draw them in, and a cached score drawn without them is scored again."""
         rows = []
         for path in submissions:
             digest = file_digest(path, "sha256")

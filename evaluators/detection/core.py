@@ -193,8 +193,9 @@ class DetectionEvaluator:
         if self.options != other.options:
             differ = sorted(k for k in self.options.keys() | other.options.keys()
                             if self.options.get(k) != other.options.get(k))
+            mine, theirs = [self.options.get(k) for k in differ], [other.options.get(k) for k in differ]
             raise IncompatibleError(f"cannot merge evaluators with different options ({', '.join(differ)}: "
-                                    f"{[self.options.get(k) for k in differ]} vs {[other.options.get(k) for k in differ]})")
+                                    f"{mine} vs {theirs})")
         self._parts.extend(other._parts)
 
     def compute(self) -> DetectionResult:
