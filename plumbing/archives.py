@@ -139,13 +139,14 @@ def check_archive(path: str | os.PathLike, limits: ArchiveLimits, kind_of: Calla
     """
     path = Path(path)
     with open_zip(path) as zf:
-        infos, metadata = zf.infolist(), {}
-        for info in infos:  # unsafe names first, then metadata: refused before any other problem is reported
+        infos, metadata = [], {}
+        for info in zf.infolist():  # unsafe names first, then metadata: refused before any other problem is reported
             check_member_name(path, info.filename)
             kind = metadata_kind(info.filename)
-            if kind is not None:
+            if kind is None:
+                infos.append(info)
+            else:
                 metadata.setdefault(kind, []).append(info.filename)
-        infos = [info for info in infos if metadata_kind(info.filename) is None]
         nested = _nested_hint([info.filename for info in infos if not info.is_dir()], kind_of)
         if metadata:
             raise _metadata_refusal(path, metadata, nested)

@@ -11,9 +11,9 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence], title: str | 
     are formatted with ``str``."""
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lefts = [i < align_left or headers[i] in left for i in range(len(widths))]
 
     def line(row):
-        lefts = [i < align_left or headers[i] in left for i in range(len(widths))]
         return "  ".join(c.ljust(w) if lf else c.rjust(w) for c, w, lf in zip(row, widths, lefts)).rstrip()
 
     out = [title] if title else []

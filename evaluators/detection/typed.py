@@ -114,14 +114,16 @@ class DetectionDecoding:
     def columns(self) -> tuple | None:
         """``(image_ids, cat_ids, boxes, scores)`` (int64, int64, (D, 4) and (D,) float64), in file order; None when
         the file does not decode to a list of ``{image_id, category_id, bbox, score}``."""
-        parts = _decoded(_pieces(self._data, 0, self._split), _DETECTIONS, _detection_columns)
-        if parts is None or self._helper is None:
-            return None if parts is None else _joined(parts)
-        tail, self._helper = self._helper.result(), None
-        if tail is None:  # a piece that does not decode, or a helper that died: this process decides
-            rest = _decoded(_pieces(self._data, self._tail, len(self._data)), _DETECTIONS, _detection_columns)
-            return None if rest is None else _joined(parts + rest)
-        return _joined(parts + [tail])
+        parts = self._decoded(0, self._split)
+        if parts is not None and self._helper is not None:
+            tail, self._helper = self._helper.result(), None
+            # a piece that does not decode, or a helper that died: this process decides
+            rest = [tail] if tail is not None else self._decoded(self._tail, len(self._data))
+            parts = None if rest is None else parts + rest
+        return None if parts is None else _joined(parts)
+
+    def _decoded(self, start: int, end: int) -> list | None:
+        return _decoded(_pieces(self._data, start, end), _DETECTIONS, _detection_columns)
 
     def __enter__(self) -> "DetectionDecoding":
         return self
@@ -129,12 +131,6 @@ class DetectionDecoding:
     def __exit__(self, *exc) -> None:
         if self._helper is not None:
             self._helper.close()
-
-
-def detection_columns(data: bytes) -> tuple | None:
-    """``DetectionDecoding(data).columns()``, a helper taking half of a large file."""
-    with DetectionDecoding(data) as decoding:
-        return decoding.columns()
 
 
 def _detection_columns(items: list) -> tuple:

@@ -134,14 +134,14 @@ def test_lists_decoded_in_pieces_equal_the_whole_list(tmp_path, aodraw_set, monk
 
     gt, dt = aodraw_set
     tricky = [{**d, "note": "x}, {y" * (n % 3)} for n, d in enumerate(dt)]
-    whole = typed.detection_columns(json.dumps(dt).encode())
+    whole = typed.DetectionDecoding(json.dumps(dt).encode()).columns()
     monkeypatch.setattr(typed, "CHUNK_BYTES", 300)
     data = json.dumps(dt).encode()
     assert len(list(typed._pieces(data, 0, len(data)))) > 100
     for separators in ((", ", ": "), (",", ":")):
-        pieces = typed.detection_columns(json.dumps(dt, separators=separators).encode())
+        pieces = typed.DetectionDecoding(json.dumps(dt, separators=separators).encode()).columns()
         assert all((a == b).all() for a, b in zip(whole, pieces))
-    assert typed.detection_columns(json.dumps(tricky).encode()) is None
+    assert typed.DetectionDecoding(json.dumps(tricky).encode()).columns() is None
     expected = evaluate_detections(gt, dt).to_dict()
     assert evaluate_detections(gt, write(tmp_path / "tricky.json", tricky)).to_dict() == expected
     gt_path = write(tmp_path / "gt.json", gt)
